@@ -1,0 +1,3 @@
+"""corrigenda: documents in, self-correction training data out."""
+
+__version__ = "0.1.0"

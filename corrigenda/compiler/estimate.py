@@ -1,0 +1,79 @@
+"""What a plan will cost before anything is spent: tokens counted on the real rendered prompts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from corrigenda.compiler.compile import Compiled
+from corrigenda.compiler.spec import STEP_OUTPUTS
+from corrigenda.ingest.chunker import get_encoding
+from corrigenda.ingest.corpus import Chunk
+
+# Chat formats add a few tokens per message for role markers.
+TOKENS_PER_MESSAGE = 4
+
+
+@dataclass
+class StepEstimate:
+    step: str
+    model: str
+    engine: str
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    usd: float = 0.0
+    note: str = ""
+
+
+@dataclass
+class Estimate:
+    documents: int = 0
+    chunks: int = 0
+    steps: list[StepEstimate] = field(default_factory=list)
+
+    @property
+    def usd(self) -> float:
+        return sum(step.usd for step in self.steps)
+
+
+def estimate(compiled: Compiled, chunks: Iterable[Chunk]) -> Estimate:
+    """Every LLM step is priced as if every chunk reached it (an upper bound: the filter drops some)."""
+    plan = compiled.plan
+    encoding = get_encoding(plan.spec.inputs.encoding)
+    result = Estimate()
+    steps = [StepEstimate(s.name, s.model, plan.model(s).engine) for s in plan.spec.steps]
+    doc_ids: set[str] = set()
+    for chunk in chunks:
+        result.chunks += 1
+        doc_ids.add(chunk.doc_id)
+        variables = chunk.variables()
+        for step, row in zip(plan.spec.steps, steps, strict=True):
+            if row.engine != "openai":
+                continue
+            prompt = compiled.prompt_files[step.name]
+            messages = prompt.render(variables | _placeholder_outputs(plan, step.name))
+            row.requests += 1
+            row.input_tokens += sum(len(encoding.encode_ordinary(m["content"])) + TOKENS_PER_MESSAGE for m in messages)
+            row.output_tokens += step.output_budget
+    for step, row in zip(plan.spec.steps, steps, strict=True):
+        pricing = plan.model(step).pricing
+        row.usd = (row.input_tokens * pricing.input_per_million + row.output_tokens * pricing.output_per_million) / 1e6
+        if row.engine != "openai":
+            row.note = "built-in engine: no requests, no cost"
+        elif step.kind != "filter":
+            row.note = "upper bound: assumes every chunk passes the filter"
+    result.documents = len(doc_ids)
+    result.steps = steps
+    return result
+
+
+def _placeholder_outputs(plan, step_name: str) -> dict[str, object]:
+    """Earlier steps' outputs do not exist yet; stand-ins let later prompts render for counting."""
+    values: dict[str, object] = {}
+    for step in plan.spec.steps:
+        if step.name == step_name:
+            break
+        for name in STEP_OUTPUTS[step.kind]:
+            values[name] = "x " * (step.output_budget // 8) if step.kind == "generate" else True
+    return values

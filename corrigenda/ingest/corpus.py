@@ -1,0 +1,249 @@
+"""From the spec's `inputs` to a stream of chunks, with a report of everything that was read, skipped or dropped.
+
+Documents are read and chunked one at a time, so memory is bounded by the largest document, not the corpus (a
+subset keeps only its `size` best-ranked chunks in a heap).
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import heapq
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corrigenda.compiler.spec import InputsSpec
+from corrigenda.ingest.chunker import Chunker, Span
+from corrigenda.ingest.document import Document, Unreadable
+from corrigenda.ingest.docx_file import read_docx
+from corrigenda.ingest.jsonl_file import read_jsonl
+from corrigenda.ingest.pdf_file import read_pdf
+from corrigenda.ingest.text_file import read_text_file
+
+EXTENSIONS = {
+    ".txt": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".jsonl": "jsonl",
+}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a document small enough for one prompt, with everything needed to trace it back."""
+
+    source: str
+    doc_id: str
+    title: str
+    index: int
+    text: str
+    char_start: int
+    char_end: int
+    overlap_chars: int
+    tokens: int
+    content_hash: str
+    pages: tuple[int, int] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def chunk_id(self) -> str:
+        return f"{self.doc_id}#{self.index}"
+
+    def variables(self) -> dict[str, Any]:
+        """What prompts may use about the chunk (see spec.INPUT_VARIABLES)."""
+        return {
+            "text": self.text,
+            "metadata": self.metadata,
+            "source": self.source,
+            "title": self.title,
+            "chunk_index": self.index,
+        }
+
+
+@dataclass
+class IngestionReport:
+    files_read: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # {"file": ..., "reason": ...}
+    notes: list[dict[str, str]] = field(default_factory=list)  # read, but worth knowing (detected encodings)
+    bad_lines: list[str] = field(default_factory=list)  # FILE:LINE: reason
+    documents: int = 0
+    characters: int = 0
+    chunks: int = 0
+    tiny_merged: int = 0
+    tiny_dropped: int = 0
+    subset_size: int | None = None
+
+    @property
+    def unreadable(self) -> list[dict[str, str]]:
+        return [item for item in self.skipped if not item["reason"].startswith("unsupported")]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"files read: {len(self.files_read)}, documents: {self.documents}, characters: {self.characters:,}, "
+            f"chunks: {self.chunks} (tiny merged {self.tiny_merged}, dropped {self.tiny_dropped})"
+        ]
+        if self.subset_size is not None:
+            out.append(f"subset: {self.subset_size} chunks kept")
+        out += [f"skipped {item['file']}: {item['reason']}" for item in self.skipped]
+        out += [f"note {item['file']}: {item['reason']}" for item in self.notes]
+        out += [f"bad line {line}" for line in self.bad_lines]
+        return out
+
+
+def _display(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def discover(inputs: InputsSpec, base: Path, report: IngestionReport) -> list[Path]:
+    """Every file the inputs name, walked recursively, in a stable (sorted, de-duplicated) order."""
+    wanted = set(inputs.types)
+    found: dict[str, Path] = {}
+    for entry in inputs.paths:
+        pattern = str(base / entry)
+        matches = [Path(m) for m in sorted(glob.glob(pattern, recursive=True))] if glob.has_magic(entry) else []
+        candidates = matches or [Path(pattern)]
+        for candidate in candidates:
+            if candidate.is_dir():
+                files = sorted(p for p in candidate.rglob("*") if p.is_file())
+            elif candidate.is_file():
+                files = [candidate]
+            else:
+                report.skipped.append({"file": entry, "reason": "not found"})
+                continue
+            for file in files:
+                if any(part.startswith(".") for part in file.relative_to(candidate.parent).parts):
+                    continue
+                kind = EXTENSIONS.get(file.suffix.lower())
+                name = _display(file, base)
+                if kind is None or kind not in wanted:
+                    report.skipped.append({"file": name, "reason": f"unsupported type {file.suffix or '(none)'}"})
+                    continue
+                found.setdefault(str(file.resolve()), file)
+    return sorted(found.values(), key=lambda p: _display(p, base))
+
+
+def read_documents(files: list[Path], base: Path, report: IngestionReport) -> Iterator[Document]:
+    """Lazily read each file; a file that cannot be read is reported and the rest go on."""
+    for file in files:
+        source = _display(file, base)
+        kind = EXTENSIONS[file.suffix.lower()]
+        try:
+            if kind == "jsonl":
+                yielded = False
+                for document in read_jsonl(
+                    file, source, lambda line, why, s=source: report.bad_lines.append(f"{s}:{line}: {why}")
+                ):
+                    yielded = True
+                    yield document
+                if yielded:
+                    report.files_read.append(source)
+                else:
+                    report.skipped.append({"file": source, "reason": "no valid records"})
+                continue
+            if kind in ("txt", "md"):
+                document, note = read_text_file(file, source)
+            elif kind == "pdf":
+                document, note = read_pdf(file, source)
+            else:
+                document, note = read_docx(file, source), None
+            if note:
+                report.notes.append({"file": source, "reason": note})
+        except Unreadable as exc:
+            report.skipped.append({"file": source, "reason": str(exc)})
+            continue
+        except OSError as exc:
+            report.skipped.append({"file": source, "reason": f"cannot read: {exc.strerror or exc}"})
+            continue
+        report.files_read.append(source)
+        yield document
+
+
+def _merge_tiny(spans: list[Span], min_tokens: int, chunk_size: int, report: IngestionReport) -> list[Span]:
+    """A chunk under `min_tokens` joins the previous chunk when both fit in one; otherwise it is dropped."""
+    if not min_tokens:
+        return spans
+    kept: list[Span] = []
+    for span in spans:
+        new_tokens = span.tokens - span.overlap_tokens
+        if span.tokens >= min_tokens:
+            kept.append(span)
+        elif kept and not span.hard_start and kept[-1].tokens + new_tokens <= chunk_size:
+            last = kept[-1]
+            kept[-1] = Span(last.start, span.end, last.tokens + new_tokens, last.overlap_chars, last.overlap_tokens)
+            report.tiny_merged += 1
+        else:
+            report.tiny_dropped += 1
+    return kept
+
+
+def chunk_document(document: Document, chunker: Chunker, inputs: InputsSpec, report: IngestionReport) -> list[Chunk]:
+    spans = _merge_tiny(chunker.split(document.text), inputs.min_chunk_tokens, inputs.chunk_size, report)
+    chunks = []
+    for index, span in enumerate(spans):
+        text = document.text[span.start : span.end]
+        pages = None
+        if document.page_starts:
+            first, last = document.page_of(span.start), document.page_of(max(span.start, span.end - 1))
+            pages = (first or 1, last or 1)
+        chunks.append(
+            Chunk(
+                source=document.source,
+                doc_id=document.doc_id,
+                title=document.title,
+                index=index,
+                text=text,
+                char_start=span.start,
+                char_end=span.end,
+                overlap_chars=span.overlap_chars,
+                tokens=span.tokens,
+                content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                pages=pages,
+                metadata=document.metadata,
+            )
+        )
+    return chunks
+
+
+def _subset_rank(seed: int, chunk: Chunk) -> int:
+    return int(hashlib.sha256(f"{seed}\0{chunk.content_hash}\0{chunk.chunk_id}".encode()).hexdigest()[:16], 16)
+
+
+def iter_chunks(inputs: InputsSpec, base: Path, report: IngestionReport) -> Iterator[Chunk]:
+    """All chunks of the corpus in document order; with `subset`, a seed-determined sample, also in document order.
+
+    The sample ranks each chunk by a hash of (seed, content, id), so it does not depend on the order files are found.
+    """
+    chunker = Chunker(inputs.encoding, inputs.chunk_size, inputs.overlap)
+    files = discover(inputs, base, report)
+
+    def all_chunks() -> Iterator[Chunk]:
+        for document in read_documents(files, base, report):
+            report.documents += 1
+            report.characters += len(document.text)
+            chunks = chunk_document(document, chunker, inputs, report)
+            report.chunks += len(chunks)
+            yield from chunks
+
+    if inputs.subset is None:
+        yield from all_chunks()
+        return
+    # Keep the `size` lowest ranks: a max-heap (ranks negated) whose top is the worst rank kept so far.
+    heap: list[tuple[int, int, Chunk]] = []
+    for order, chunk in enumerate(all_chunks()):
+        rank = -_subset_rank(inputs.subset.seed, chunk)
+        if len(heap) < inputs.subset.size:
+            heapq.heappush(heap, (rank, order, chunk))
+        elif rank > heap[0][0]:
+            heapq.heapreplace(heap, (rank, order, chunk))
+    report.subset_size = len(heap)
+    yield from (chunk for _, _, chunk in sorted(heap, key=lambda item: (item[2].source, item[1])))

@@ -1,0 +1,47 @@
+"""JSONL: one document per line with a string `text`; other keys travel as metadata."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from corrigenda.ingest.document import Document, Unreadable, normalise
+
+
+def read_jsonl(path: Path, source: str, bad_line: Callable[[int, str], None]) -> Iterator[Document]:
+    """Yield each valid record; report each bad line as (line number, reason) and go on."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise Unreadable(str(exc)) from exc
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                bad_line(number, "not UTF-8")
+                continue
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                bad_line(number, f"not valid JSON ({exc.msg})")
+                continue
+            if not isinstance(record, dict):
+                bad_line(number, f"not a JSON object (got {type(record).__name__})")
+                continue
+            if "text" not in record:
+                bad_line(number, "no `text` key")
+                continue
+            if not isinstance(record["text"], str):
+                bad_line(number, f"`text` is not a string (got {type(record['text']).__name__})")
+                continue
+            text = normalise(record["text"])
+            if not text.strip():
+                bad_line(number, "`text` is empty")
+                continue
+            metadata = {key: value for key, value in record.items() if key != "text"}
+            title = str(record.get("title") or record.get("id") or f"{path.stem} line {number}")
+            yield Document(source=source, doc_id=f"{source}:{number}", title=title, text=text, metadata=metadata)

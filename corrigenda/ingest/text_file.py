@@ -1,0 +1,67 @@
+"""Plain text and Markdown: find the encoding, never guess silently."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import charset_normalizer
+
+from corrigenda.ingest.document import Document, Unreadable, normalise
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes or many control bytes mean this is not a text file, whatever its name says."""
+    if b"\x00" in data:
+        return True
+    sample = data[:65536]
+    controls = sum(1 for byte in sample if byte < 32 and byte not in (9, 10, 12, 13))
+    return controls > len(sample) * 0.05
+
+
+def decode(data: bytes) -> tuple[str, str | None]:
+    """Return the text and, when it was not UTF-8 (with or without a BOM), a note naming the detected encoding."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), None
+            except UnicodeDecodeError as exc:
+                raise Unreadable(f"starts with a {encoding} byte-order mark but is not valid {encoding}") from exc
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    if looks_binary(data):
+        raise Unreadable("binary data, not text")
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise Unreadable("not UTF-8 and no text encoding could be detected")
+    return str(best), f"not UTF-8; decoded as {best.encoding} (detected)"
+
+
+def markdown_title(text: str) -> str | None:
+    for line in text.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip() or None
+    return None
+
+
+def read_text_file(path: Path, source: str) -> tuple[Document, str | None]:
+    """Read a .txt or .md file; returns the document and an optional note for the ingestion report."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise Unreadable("empty file")
+    raw, note = decode(data)
+    text = normalise(raw)
+    if not text.strip():
+        raise Unreadable("no text (only whitespace)")
+    title = (markdown_title(text) if path.suffix.lower() == ".md" else None) or path.stem
+    return Document(source=source, doc_id=source, title=title, text=text), note
