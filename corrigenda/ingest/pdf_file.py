@@ -17,7 +17,8 @@ from corrigenda.ingest.document import Document, Unreadable, normalise
 
 _HYPHENATED = re.compile(r"(?<=[a-z])-\n(?=[a-z])")
 _BROKEN_LINE = re.compile(r"(?<=[^\s.!?:;])\n(?=[a-z(])")
-_NOT_LETTERS = re.compile(r"[\W\d_]+")
+_EDGE_NOISE = re.compile(r"^[\W\d_]+|[\W\d_]+$")
+_NUMBER = re.compile(r"\d+")
 _SPACE_RUN = re.compile(r"[ \t]{2,}")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 
@@ -55,7 +56,7 @@ def join_broken_lines(page: str) -> str:
 
 def _edge_key(line: str) -> str:
     """Page numbers and punctuation aside, so `49 THE SIEGE.` and `THE SIEGE. 50` match."""
-    return _NOT_LETTERS.sub("", line.lower())
+    return _NUMBER.sub("#", _EDGE_NOISE.sub("", line.lower()))
 
 
 def drop_running_lines(pages: list[str]) -> list[str]:

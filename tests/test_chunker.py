@@ -1,0 +1,137 @@
+"""The chunker's contract, for any text: within budget, exact counts and offsets, and nothing lost."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from corrigenda.compiler.spec import InputsSpec
+from corrigenda.ingest.chunker import Chunker
+from corrigenda.ingest.corpus import IngestionReport, chunk_document
+from corrigenda.ingest.document import Document, normalise
+
+PIECES = st.sampled_from(
+    [
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\n\n",
+        "\n\n\n",
+        " \n",
+        "\n  ",
+        ". ",
+        "? ",
+        "!\n",
+        '." ',
+        "-",
+        "'s",
+        "'ll",
+        "Hello",
+        "world",
+        "Promontory",
+        "1869",
+        "12345678901234",
+        "é",
+        "e\u0301",
+        "😀",
+        "👩‍👩‍👧",
+        "数字の本",
+        "مرحبا",
+        "Привет",
+        "{{ x }}",
+        "{% if %}",
+        "<|endoftext|>",
+        "\u00a0",
+        "\u2028",
+        "aaaaaaaaaaaaaaaa",
+        "==========",
+        "http://example.com/a_b",
+    ]
+)
+TEXTS = st.one_of(
+    st.lists(PIECES, max_size=400).map("".join),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=600),
+    st.lists(st.sampled_from(["x", "yz", "😀", "数"]), min_size=50, max_size=2000).map("".join),  # no spaces at all
+).map(normalise)
+
+
+def check_contract(text: str, chunker: Chunker) -> None:
+    spans = chunker.split(text)
+    if not text.strip():
+        assert spans == []
+        return
+    rebuilt = []
+    previous_end = 0
+    for span in spans:
+        assert 0 <= span.start <= span.start + span.overlap_chars < span.end <= len(text)
+        assert span.start + span.overlap_chars == previous_end, "new content starts where the last chunk ended"
+        assert span.tokens <= chunker.chunk_size
+        assert span.tokens == chunker.count(text[span.start : span.end]), "recorded count is the real count"
+        assert span.overlap_tokens <= chunker.overlap
+        if span.overlap_chars:
+            assert span.overlap_tokens == chunker.count(text[span.start : span.start + span.overlap_chars])
+        rebuilt.append(text[span.start + span.overlap_chars : span.end])
+        previous_end = span.end
+    assert "".join(rebuilt) == text, "the chunks minus overlap reproduce the text exactly"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=TEXTS, chunk_size=st.integers(16, 120), overlap_share=st.floats(0, 0.5))
+@example(text="a" * 5000, chunk_size=16, overlap_share=0.5)
+@example(text="😀" * 300, chunk_size=16, overlap_share=0.0)
+@example(text="\n\n  Indented paragraph.\n\n   Another one here." * 30, chunk_size=16, overlap_share=0.25)
+def test_chunks_are_within_budget_exact_and_lossless(text: str, chunk_size: int, overlap_share: float):
+    check_contract(text, Chunker("cl100k_base", chunk_size, int(chunk_size * overlap_share)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=TEXTS, chunk_size=st.integers(16, 80))
+def test_chunk_records_carry_provenance(text: str, chunk_size: int):
+    inputs = InputsSpec(paths=("x",), chunk_size=chunk_size, min_chunk_tokens=0)
+    document = Document(source="docs/a.txt", doc_id="docs/a.txt", title="A", text=text)
+    chunks = chunk_document(document, Chunker("cl100k_base", chunk_size), inputs, IngestionReport())
+    assert [c.index for c in chunks] == list(range(len(chunks)))
+    for chunk in chunks:
+        assert chunk.text == text[chunk.char_start : chunk.char_end]
+        assert chunk.source == "docs/a.txt" and chunk.title == "A"
+        assert len(chunk.content_hash) == 64
+        assert chunk.chunk_id == f"docs/a.txt#{chunk.index}"
+
+
+def test_boundaries_prefer_paragraphs_then_sentences():
+    paragraph = "The line met at Promontory Summit in 1869. " * 6
+    text = "\n\n".join(paragraph.strip() for _ in range(8))
+    chunker = Chunker("cl100k_base", chunk_size=200)
+    spans = chunker.split(text)
+    assert len(spans) > 1
+    for span in spans[:-1]:
+        assert text[span.end : span.end + 2] == "\n\n" or text[span.end - 2 : span.end] == "\n\n"
+    sentences = "Stanford drove the spike in 1869. " * 80
+    for span in chunker.split(sentences)[:-1]:
+        assert sentences[span.end - 1] == "." and sentences[span.end] == " ", "cut after a sentence, space moves on"
+
+
+def test_pdf_pages_are_recorded_on_chunks():
+    text = "Page one text. " * 20 + "\n\n" + "Page two text. " * 20
+    document = Document("a.pdf", "a.pdf", "A", text, page_starts=(0, text.index("Page two")))
+    inputs = InputsSpec(paths=("x",), chunk_size=40, min_chunk_tokens=0)
+    chunks = chunk_document(document, Chunker("cl100k_base", 40), inputs, IngestionReport())
+    assert chunks[0].pages == (1, 1)
+    assert chunks[-1].pages == (2, 2)
+    assert any(c.pages == (1, 2) for c in chunks) or all(c.pages in ((1, 1), (2, 2)) for c in chunks)
+
+
+def test_tiny_chunks_are_merged_or_dropped_and_counted():
+    text = "Word " * 99 + "\n\nEnd."
+    inputs = InputsSpec(paths=("x",), chunk_size=100, min_chunk_tokens=10)
+    report = IngestionReport()
+    chunks = chunk_document(Document("a", "a", "A", text), Chunker("cl100k_base", 100), inputs, report)
+    assert report.tiny_merged + report.tiny_dropped == 1
+    assert all(c.tokens >= 10 for c in chunks)
+    assert all(c.tokens <= 100 for c in chunks)
+    if report.tiny_merged:
+        assert chunks[-1].text.endswith("End.")
+    tiny_doc = Document("b", "b", "B", "Hi.")
+    assert chunk_document(tiny_doc, Chunker("cl100k_base", 100), inputs, report) == []
+    assert report.tiny_dropped >= 1

@@ -1,0 +1,218 @@
+"""Every reader on real files (../shared/corpus) and on fixtures made here, bad inputs included."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import docx
+import pytest
+from conftest import shared
+from fpdf import FPDF
+from pypdf import PdfReader, PdfWriter
+
+from corrigenda.compiler.spec import InputsSpec
+from corrigenda.ingest.corpus import IngestionReport, iter_chunks, read_documents
+from corrigenda.ingest.document import Unreadable
+from corrigenda.ingest.docx_file import read_docx
+from corrigenda.ingest.pdf_file import read_pdf
+from corrigenda.ingest.text_file import read_text_file
+
+
+def ingest(paths, base: Path, **options) -> tuple[list, IngestionReport]:
+    report = IngestionReport()
+    inputs = InputsSpec(paths=tuple(paths), **options)
+    return list(iter_chunks(inputs, base, report)), report
+
+
+# --- fixtures made here -------------------------------------------------------------------------------------------
+
+
+def make_pdf(path: Path, pages: list[str]) -> Path:
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+def test_text_encodings(tmp_path: Path):
+    (tmp_path / "bom8.txt").write_bytes(b"\xef\xbb\xbfCaf\xc3\xa9 1869\r\nnext line\r\n")
+    (tmp_path / "u16.txt").write_bytes("Zürich 1848\n".encode("utf-16"))
+    (tmp_path / "latin.txt").write_bytes("Café au lait, 1685, Johann Sebastian Bach wrote fugues.\n".encode("latin-1"))
+    (tmp_path / "bin.txt").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "empty.md").write_bytes(b"")
+    doc, note = read_text_file(tmp_path / "bom8.txt", "bom8.txt")
+    assert doc.text == "Café 1869\nnext line\n" and note is None
+    doc, note = read_text_file(tmp_path / "u16.txt", "u16.txt")
+    assert doc.text == "Zürich 1848\n" and note is None
+    doc, note = read_text_file(tmp_path / "latin.txt", "latin.txt")
+    assert doc.text.startswith("Café au lait") and "not UTF-8" in note
+    with pytest.raises(Unreadable, match="binary"):
+        read_text_file(tmp_path / "bin.txt", "bin.txt")
+    with pytest.raises(Unreadable, match="empty"):
+        read_text_file(tmp_path / "empty.md", "empty.md")
+
+
+def test_markdown_title_is_the_first_heading(tmp_path: Path):
+    (tmp_path / "a.md").write_text("Intro line\n\n# The Real Title\n\nBody 1869.\n")
+    assert read_text_file(tmp_path / "a.md", "a.md")[0].title == "The Real Title"
+
+
+def test_docx_paragraphs_and_tables_in_order(tmp_path: Path):
+    document = docx.Document()
+    document.add_heading("Canal History", level=1)
+    document.add_paragraph("The canal opened on August 15, 1914.")
+    table = document.add_table(rows=2, cols=2)
+    for row, values in zip(table.rows, [["Lock", "Side"], ["Gatun", "Atlantic"]], strict=True):
+        for cell, value in zip(row.cells, values, strict=True):
+            cell.text = value
+    document.add_paragraph("It was handed over in 1999.")
+    path = tmp_path / "canal.docx"
+    document.save(str(path))
+    doc = read_docx(path, "canal.docx")
+    assert doc.text == (
+        "Canal History\n\nThe canal opened on August 15, 1914.\n\nLock | Side\nGatun | Atlantic\n\n"
+        "It was handed over in 1999."
+    )
+    assert doc.title == "Canal History"
+    (tmp_path / "fake.docx").write_bytes(b"not a zip")
+    with pytest.raises(Unreadable, match="DOCX"):
+        read_docx(tmp_path / "fake.docx", "fake.docx")
+
+
+def test_pdf_pages_lines_and_running_headers(tmp_path: Path):
+    seasons = ["spring", "summer", "autumn", "winter"]
+    pages = [
+        f"ANNUAL REPORT {n}\nThe committee met in the\n{seasons[n - 1]} of 19{50 + n} to vote." for n in range(1, 5)
+    ]
+    path = make_pdf(tmp_path / "r.pdf", pages)
+    doc, note = read_pdf(path, "r.pdf")
+    assert note is None
+    assert "ANNUAL REPORT" not in doc.text, "a header on every page is dropped"
+    assert "The committee met in the spring of 1951 to vote." in doc.text, "a line broken mid-sentence is joined"
+    assert len(doc.page_starts) == 4
+    assert doc.page_of(doc.text.index("1953")) == 3
+
+
+def test_pdf_failures_are_named(tmp_path: Path):
+    good = make_pdf(tmp_path / "g.pdf", ["Secret text from 1944."])
+    writer = PdfWriter(clone_from=PdfReader(good))
+    writer.encrypt(user_password="hunter2", owner_password="owner")
+    with (tmp_path / "locked.pdf").open("wb") as handle:
+        writer.write(handle)
+    with pytest.raises(Unreadable, match="encrypted"):
+        read_pdf(tmp_path / "locked.pdf", "locked.pdf")
+    (tmp_path / "junk.pdf").write_bytes(b"%PDF-1.4\n garbage garbage")
+    with pytest.raises(Unreadable, match="PDF"):
+        read_pdf(tmp_path / "junk.pdf", "junk.pdf")
+    blank = FPDF()
+    blank.add_page()
+    blank.output(str(tmp_path / "scan.pdf"))
+    with pytest.raises(Unreadable, match="no extractable text"):
+        read_pdf(tmp_path / "scan.pdf", "scan.pdf")
+
+
+def test_jsonl_bad_lines_are_reported_and_good_ones_kept(tmp_path: Path):
+    lines = [
+        json.dumps({"id": "a", "text": "First record, 1648.", "source": "x"}),
+        json.dumps({"text": 42}),
+        "{broken",
+        json.dumps(["a list"]),
+        json.dumps({"title": "no text"}),
+        "",
+        json.dumps({"text": "Last record, 1815."}),
+    ]
+    (tmp_path / "r.jsonl").write_text("\n".join(lines) + "\n")
+    report = IngestionReport()
+    docs = list(read_documents([tmp_path / "r.jsonl"], tmp_path, report))
+    assert [d.text for d in docs] == ["First record, 1648.", "Last record, 1815."]
+    assert docs[0].metadata == {"id": "a", "source": "x"} and docs[0].title == "a"
+    assert [d.doc_id for d in docs] == ["r.jsonl:1", "r.jsonl:7"]
+    assert report.bad_lines == [
+        "r.jsonl:2: `text` is not a string (got int)",
+        "r.jsonl:3: not valid JSON (Expecting property name enclosed in double quotes)",
+        "r.jsonl:4: not a JSON object (got list)",
+        "r.jsonl:5: no `text` key",
+    ]
+
+
+def test_directories_walk_in_stable_order_and_unknown_types_are_listed(tmp_path: Path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "z.txt").write_text("Zed wrote this in 1901. " * 3)
+    (tmp_path / "a.md").write_text("# A\n\nAlpha was founded in 1850. " * 3)
+    (tmp_path / "notes.csv").write_text("x,y\n")
+    (tmp_path / ".hidden.txt").write_text("secret")
+    chunks, report = ingest(["."], tmp_path, min_chunk_tokens=0)
+    assert report.files_read == ["a.md", "b/z.txt"]
+    assert {"file": "notes.csv", "reason": "unsupported type .csv"} in report.skipped
+    assert all(".hidden" not in item["file"] for item in report.skipped)
+    assert [c.source for c in chunks] == ["a.md", "b/z.txt"]
+
+
+def test_subset_is_deterministic_and_independent_of_file_order(tmp_path: Path):
+    for name in ("one", "two", "three"):
+        (tmp_path / f"{name}.txt").write_text("\n\n".join(f"{name} fact {i}: the year {1800 + i}." for i in range(30)))
+    options = {"chunk_size": 16, "min_chunk_tokens": 0}
+    full, _ = ingest(["."], tmp_path, **options)
+    picked, report = ingest(["."], tmp_path, subset={"size": 10, "seed": 7}, **options)
+    reordered, _ = ingest(["three.txt", "one.txt", "two.txt"], tmp_path, subset={"size": 10, "seed": 7}, **options)
+    other_seed, _ = ingest(["."], tmp_path, subset={"size": 10, "seed": 8}, **options)
+    assert len(picked) == 10 and report.subset_size == 10
+    assert {c.chunk_id for c in picked} == {c.chunk_id for c in reordered}
+    assert [c.chunk_id for c in picked] == [c.chunk_id for c in reordered]
+    assert {c.chunk_id for c in picked} != {c.chunk_id for c in other_seed}
+    assert {c.chunk_id for c in picked} <= {c.chunk_id for c in full}
+
+
+# --- the shared corpus --------------------------------------------------------------------------------------------
+
+
+def test_shared_corpus_every_file_is_read_or_reported():
+    corpus = shared("corpus")
+    chunks, report = ingest(["."], corpus, chunk_size=1000)
+    every_file = sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*") if p.is_file())
+    accounted = set(report.files_read) | {item["file"] for item in report.skipped}
+    assert accounted == set(every_file), "no file is silently dropped"
+    skipped = {item["file"]: item["reason"] for item in report.skipped}
+    assert skipped["broken/binary-garbage.txt"] == "binary data, not text"
+    assert skipped["broken/empty.md"] == "empty file"
+    assert "encrypted" in skipped["broken/encrypted-file.pdf"]
+    assert "broken/utf16-with-bom.txt" in report.files_read
+    assert "broken/latin1.txt" in report.files_read
+    assert report.bad_lines[0].startswith("broken/mixed-bad-lines.jsonl:2: ")
+    assert len(report.bad_lines) == 3
+    for name in (
+        "text/fm-7-0-training.txt",
+        "pdf/crazyones.pdf",
+        "docx/blk-paras-and-tables.docx",
+        "markdown/pypdf-extract-text.md",
+        "jsonl/fm-3-13.4-records.jsonl",
+    ):
+        assert name in report.files_read
+    assert all(c.tokens <= 1000 for c in chunks)
+    by_source = {c.source for c in chunks}
+    assert "pdf/Seige_of_Vicksburg_Sample_OCR.pdf" in by_source
+    assert all(c.pages for c in chunks if c.source.endswith(".pdf"))
+
+
+def test_shared_broken_files_keep_their_good_content():
+    broken = shared("corpus", "broken")
+    chunks, _ = ingest(["."], broken, min_chunk_tokens=0)
+    texts = " ".join(c.text for c in chunks)
+    assert "Treaty of Westphalia" in texts and "Thirty Years War" in texts, "valid JSONL lines survive"
+    assert "Hello UTF-16" in texts
+    assert "Café au lait" in texts
+
+
+def test_shared_docx_tables_and_paragraphs():
+    doc = read_docx(shared("corpus", "docx", "blk-paras-and-tables.docx"), "blk")
+    assert doc.text == (
+        "Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n\n"
+        "Text before Text after\n\n"  # a table cell, in its place between the paragraphs
+        "Donec semper facilisis metus finibus malesuada."
+    )
+    table = read_docx(shared("corpus", "docx", "hdr-header-footer.docx"), "hdr")
+    assert table.text.strip()
