@@ -16,6 +16,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 import tiktoken
 
@@ -158,15 +159,19 @@ class Chunker:
         cuts = [window_start + m.end() for m in _CUT_ANYWHERE.finditer(text[window_start:end])]
         if window_start == content_start and not previous.hard_start:
             cuts.insert(0, window_start)
-        tokens = self.encoding.encode_ordinary(text[window_start:end])
+        window = text[window_start:end]
+        tokens = self.encoding.encode_ordinary(window)
         # Cuts are token boundaries, so the tail from a cut holds exactly the tokens that start at or after it.
-        _, offsets = self.encoding.decode_with_offsets(tokens)
-        earliest = window_start + (offsets[len(tokens) - self.overlap] if len(tokens) > self.overlap else 0)
-        start = next((cut for cut in cuts if earliest <= cut < end), end)
-        if start == end:
-            return Span(end, end, 0)
-        count = len(tokens) - bisect_left(offsets, start - window_start)
-        return Span(start, end, count, overlap_chars=end - start, overlap_tokens=count)
+        starts = list(accumulate((len(b) for b in self.encoding.decode_tokens_bytes(tokens)), initial=0))[:-1]
+        earliest = starts[len(tokens) - self.overlap] if len(tokens) > self.overlap else 0
+        for cut in cuts:
+            if cut >= end:
+                break
+            offset = len(window[: cut - window_start].encode("utf-8"))
+            if offset >= earliest:
+                count = len(tokens) - bisect_left(starts, offset)
+                return Span(cut, end, count, overlap_chars=end - cut, overlap_tokens=count)
+        return Span(end, end, 0)
 
     def _pieces(
         self, text: str, start: int, end: int, level: int, end_level: int, group: bool = True
