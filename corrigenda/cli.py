@@ -56,6 +56,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(warning, file=sys.stderr)
     report = IngestionReport()
     result = estimate(compiled, iter_chunks(plan.spec.inputs, Path(plan.base_dir), report))
+    violations = report.policy_violations(plan.spec.inputs.on_unreadable)
+    for violation in violations:
+        print(f"unreadable input (inputs.on_unreadable is strict): {violation}", file=sys.stderr)
+    if violations:
+        return EXIT_BAD_INPUT
     console = _console()
     console.print(f"[bold]{plan.spec.name}[/bold]  fingerprint {plan.fingerprint[:16]}")
     console.print(f"inputs: {len(plan.inputs)} files, {result.documents} documents, {result.chunks} chunks")

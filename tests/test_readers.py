@@ -216,3 +216,31 @@ def test_shared_docx_tables_and_paragraphs():
     )
     table = read_docx(shared("corpus", "docx", "hdr-header-footer.docx"), "hdr")
     assert table.text.strip()
+
+
+def test_report_is_written_atomically_and_strict_policy_names_files(tmp_path: Path):
+    (tmp_path / "good.txt").write_text("Fine text from 1900. " * 5)
+    (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4 nothing else")
+    (tmp_path / "table.csv").write_text("a,b\n")
+    _, report = ingest(["."], tmp_path)
+    assert report.policy_violations("report") == []
+    violations = report.policy_violations("strict")
+    assert len(violations) == 1 and violations[0].startswith("bad.pdf: malformed PDF"), "unsupported types never count"
+    written = json.loads(report.write(tmp_path / "out").read_text())
+    assert written["files_read"] == ["good.txt"]
+    assert sorted(item["file"] for item in written["skipped"]) == ["bad.pdf", "table.csv"]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["ingestion_report.json"], "no temp files left behind"
+
+
+def test_plan_refuses_unreadable_inputs_under_strict(project, capsys):
+    from corrigenda.cli import main
+
+    spec = project()
+    (spec.parent / "docs" / "broken.pdf").write_bytes(b"%PDF-1.4 nothing else")
+    assert main(["plan", str(spec)]) == 0
+    assert "skipped docs/broken.pdf: malformed PDF" in capsys.readouterr().out
+    spec.write_text(spec.read_text().replace("  chunk_size: 200", "  chunk_size: 200\n  on_unreadable: strict"))
+    assert main(["plan", str(spec)]) == 2
+    assert (
+        "unreadable input (inputs.on_unreadable is strict): docs/broken.pdf: malformed PDF" in capsys.readouterr().err
+    )

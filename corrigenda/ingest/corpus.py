@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from corrigenda.atomic import write_json
 from corrigenda.compiler.spec import InputsSpec
 from corrigenda.ingest.chunker import Chunker, Span
 from corrigenda.ingest.document import Document, Unreadable
@@ -83,6 +84,18 @@ class IngestionReport:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def write(self, out_dir: Path) -> Path:
+        """`ingestion_report.json` in the output directory, written atomically."""
+        path = out_dir / "ingestion_report.json"
+        write_json(path, self.as_dict())
+        return path
+
+    def policy_violations(self, on_unreadable: str) -> list[str]:
+        """Under `strict`, every unreadable input file is a reason to stop the build."""
+        if on_unreadable != "strict":
+            return []
+        return [f"{item['file']}: {item['reason']}" for item in self.unreadable]
 
     def lines(self) -> list[str]:
         out = [
