@@ -164,10 +164,12 @@ class Chunker:
         # Cuts are token boundaries, so the tail from a cut holds exactly the tokens that start at or after it.
         starts = list(accumulate((len(b) for b in self.encoding.decode_tokens_bytes(tokens)), initial=0))[:-1]
         earliest = starts[len(tokens) - self.overlap] if len(tokens) > self.overlap else 0
+        offset, previous_cut = 0, window_start
         for cut in cuts:
             if cut >= end:
                 break
-            offset = len(window[: cut - window_start].encode("utf-8"))
+            offset += len(text[previous_cut:cut].encode("utf-8"))  # byte offset of `cut` in the window
+            previous_cut = cut
             if offset >= earliest:
                 count = len(tokens) - bisect_left(starts, offset)
                 return Span(cut, end, count, overlap_chars=end - cut, overlap_tokens=count)
