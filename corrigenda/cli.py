@@ -90,6 +90,81 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from corrigenda.build import Build, BuildOptions
+    from corrigenda.runtime.caller import OfflineMiss
+
+    try:
+        compiled = compile_spec(Path(args.spec), for_build=not args.offline)
+    except SpecError as error:
+        return _print_problems(error)
+    for warning in compiled.warnings:
+        print(warning, file=sys.stderr)
+    options = BuildOptions(
+        offline=args.offline, resume=args.resume, limit=args.limit, out=Path(args.out) if args.out else None
+    )
+    build = Build(compiled, options)
+    try:
+        result = build.run()
+    except OfflineMiss as miss:
+        print(f"--offline: cache miss: {miss}; run without --offline to fetch it", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    violations = build.report.policy_violations(compiled.plan.spec.inputs.on_unreadable)
+    console = _console()
+    for line in build.report.lines():
+        console.print(f"ingestion: {line}")
+    if violations:
+        for violation in violations:
+            print(f"unreadable input (inputs.on_unreadable is strict): {violation}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    counts = ", ".join(f"{name} {value}" for name, value in result.counts.items())
+    console.print(f"[bold]{compiled.plan.spec.name}[/bold]: {counts}")
+    for reason, count in sorted(result.failures.items()):
+        console.print(f"  failed: {reason}: {count}")
+    for usage in result.usage:
+        console.print(
+            f"  {usage.name} ({usage.model}): {usage.input_tokens:,} in / {usage.output_tokens:,} out tokens, "
+            f"${usage.usd:.4f}, {usage.requests_this_run} requests this run, {usage.cached_calls} from cache"
+        )
+    console.print(f"  wall time {result.wall_s:.1f} s, {result.requests} requests")
+    if not result.released:
+        print(f"NOT RELEASED: {result.refusal}", file=sys.stderr)
+        for problem in result.gate_problems[:20]:
+            print(f"  {problem}", file=sys.stderr)
+        print(f"  details: {result.out_dir / 'gate_failures.json'}, {result.out_dir / 'failed.jsonl'}", file=sys.stderr)
+        return EXIT_GATE
+    console.print(f"released to {result.out_dir}:")
+    for path in result.files:
+        console.print(f"  {path}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from corrigenda.emit.check import check_path
+
+    result = check_path(Path(args.path), Path(args.tokenizer) if args.tokenizer else None)
+    for problem in result.problems[:50]:
+        print(problem, file=sys.stderr)
+    if len(result.problems) > 50:
+        print(f"... and {len(result.problems) - 50} more problems", file=sys.stderr)
+    if result.tokens is not None:
+        tokens = result.tokens
+        print(f"tokens: {tokens.trained_tokens:,} trained, {tokens.masked_tokens:,} masked")
+        if tokens.boundary_mismatches:
+            shown = ", ".join(map(str, tokens.boundary_mismatches[:20]))
+            print(
+                f"{len(tokens.boundary_mismatches)} record(s) tokenize differently per segment than as a whole "
+                f"(a segment boundary splits a token): records {shown}"
+            )
+        if tokens.boundary_mismatches and args.strict_boundaries:
+            return EXIT_GATE
+    if not result.ok:
+        print(f"{args.path}: FAILED ({len(result.problems)} problems in {result.records} records)", file=sys.stderr)
+        return EXIT_GATE
+    print(f"{args.path}: ok ({result.records} records)")
+    return EXIT_OK
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from corrigenda.compiler.augmentoolkit import ImportError_, convert_file
 
@@ -115,6 +190,25 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("spec")
     plan.add_argument("--json", action="store_true", help="print the compiled plan as JSON")
     plan.set_defaults(run=cmd_plan)
+
+    build = commands.add_parser("build", help="run the pipeline and write a schema-gated release directory")
+    build.add_argument("spec")
+    build.add_argument("--out", help="release directory (default: the spec's output.dir)")
+    build.add_argument("--limit", type=int, help="only the first N chunks: a cheap preview")
+    build.add_argument("--offline", action="store_true", help="answer every call from the cache; fail on a miss")
+    build.add_argument(
+        "--resume",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="reuse cached answers (default); --no-resume asks every call again",
+    )
+    build.set_defaults(run=cmd_build)
+
+    check = commands.add_parser("check", help="gate an existing dataset file or release directory")
+    check.add_argument("path", help="axolotl_correction_conversations.json, a chat .jsonl, or a release directory")
+    check.add_argument("--tokenizer", help="tokenizer.json: count trained/masked tokens the way Axolotl does")
+    check.add_argument("--strict-boundaries", action="store_true", help="fail when a segment boundary splits a token")
+    check.set_defaults(run=cmd_check)
 
     imp = commands.add_parser("import-augmentoolkit", help="convert an Augmentoolkit correction config")
     imp.add_argument("config")

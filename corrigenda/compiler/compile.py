@@ -153,10 +153,7 @@ def compile_spec(spec_file: Path, for_build: bool = False) -> Compiled:
 
 
 def _relative(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
 
 
 def _check_llm_step(

@@ -83,6 +83,8 @@ class ModelSpec(Strict):
     tpm: int | None = Field(default=None, gt=0, description="Tokens per minute limit (input + output).")
     timeout_s: float = Field(default=600.0, gt=0, description="Per-request timeout; reasoning models need minutes.")
     max_attempts: int = Field(default=6, ge=1, le=50, description="HTTP attempts per call (errors, 429, 5xx).")
+    backoff_s: float = Field(default=1.0, gt=0, description="First retry delay; doubles per attempt, with jitter.")
+    backoff_max_s: float = Field(default=60.0, gt=0, description="Longest retry delay (a Retry-After header wins).")
     context_tokens: int | None = Field(default=None, gt=0, description="Context window, for the plan's checks.")
     pricing: Pricing = Pricing()
 
@@ -201,6 +203,12 @@ class OutputSpec(Strict):
     formats: tuple[Literal["input_output", "chat_template"], ...] = ("input_output", "chat_template")
     meta_datagen: MetaDatagen = MetaDatagen()
     cache: str = Field(default=".corrigenda-cache/calls.sqlite", description="SQLite cache, relative to the spec file.")
+    max_failed_fraction: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Release nothing when more than this share of suitable chunks failed (errors, unusable answers).",
+    )
 
 
 class Spec(Strict):

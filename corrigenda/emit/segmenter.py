@@ -58,6 +58,11 @@ def _render(template: TemplateSpec, messages: list[dict[str, str]]) -> str:
     )
 
 
+def render_plain(template: TemplateSpec, messages: list[dict[str, str]]) -> str:
+    """The whole conversation as the trainer will see it, rendered once without any span bookkeeping."""
+    return _render(template, messages)
+
+
 def render_with_spans(template: TemplateSpec, messages: list[dict[str, str]]) -> Rendered:
     everything = template.prompt_template + "".join(m["content"] for m in messages)
     while True:  # sentinels that occur nowhere in the template or the contents

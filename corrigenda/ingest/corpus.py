@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import heapq
+import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -111,10 +112,8 @@ class IngestionReport:
 
 
 def _display(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """The path as the user wrote it relative to the spec (`../samples/a.txt`), the same on every machine."""
+    return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
 
 
 def discover(inputs: InputsSpec, base: Path, report: IngestionReport) -> list[Path]:

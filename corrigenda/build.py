@@ -1,0 +1,250 @@
+"""`corrigenda build`: plan -> ingest -> filter -> generate -> gate -> release directory.
+
+Nothing is released unless every record passes the schema gate and enough chunks succeeded; a failed or interrupted
+build can be rerun and pays only for the calls that never completed (they are all in the SQLite cache).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corrigenda.atomic import write_json
+from corrigenda.compiler.compile import Compiled
+from corrigenda.compiler.plan import Plan
+from corrigenda.emit.card import render_card, write_card
+from corrigenda.emit.gate import GateProblem
+from corrigenda.emit.manifest import write_manifest
+from corrigenda.emit.records import build_records
+from corrigenda.emit.writers import (
+    write_axolotl_config,
+    write_chat_template,
+    write_input_output,
+    write_jsonl,
+    write_meta_dataset,
+)
+from corrigenda.heuristic.backend import HeuristicBackend
+from corrigenda.heuristic.facts import FactPool
+from corrigenda.ingest.corpus import Chunk, IngestionReport, iter_chunks
+from corrigenda.runtime.cache import CallCache
+from corrigenda.runtime.caller import Caller
+from corrigenda.runtime.item import ACCEPTED, FAILED, UNSUITABLE, Item
+from corrigenda.runtime.openai_backend import OpenAIBackend
+from corrigenda.runtime.pipeline import Pipeline, debug_name
+from corrigenda.runtime.progress import Progress
+from corrigenda.runtime.steps import StepRunner
+
+GATE_FAILURES = "gate_failures.json"
+
+
+class BuildFailed(Exception):
+    """The dataset did not pass its gate; nothing was released."""
+
+
+@dataclass
+class BuildOptions:
+    offline: bool = False
+    resume: bool = True
+    limit: int | None = None
+    out: Path | None = None
+    interactive: bool | None = None  # None: a live display when stderr is a terminal
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    counts: dict[str, int]
+    failures: dict[str, int]
+    usage: list[Any]
+    files: list[Path] = field(default_factory=list)
+    gate_problems: list[GateProblem] = field(default_factory=list)
+    released: bool = False
+    refusal: str | None = None
+    wall_s: float = 0.0
+    requests: int = 0
+
+
+def _items(chunks: Iterator[Chunk], needs_facts: bool) -> Iterator[Item]:
+    """Items in corpus order. The heuristic engine draws wrong answers from the same source file (a JSONL file's
+    records count as one source), so chunks are grouped by source; they arrive contiguously."""
+    order = itertools.count()
+    for _, group in itertools.groupby(chunks, key=lambda chunk: chunk.source):
+        members = list(group)
+        pool = FactPool.from_texts([c.text for c in members]) if needs_facts else None
+        for chunk in members:
+            context: dict[str, Any] = {}
+            if pool is not None:
+                context = {
+                    "text": chunk.text,
+                    "title": chunk.title,
+                    "facts": pool,
+                    "digest": f"{chunk.content_hash}:{pool.digest}:{chunk.title}",
+                }
+            yield Item(next(order), chunk, chunk.variables(), context)
+
+
+def _backend(plan: Plan, name: str) -> Any:
+    model = plan.spec.models[name]
+    if model.engine == "heuristic":
+        return HeuristicBackend(model.model)
+    return OpenAIBackend(name, model, plan.endpoints[name] or "")
+
+
+def _window(plan: Plan) -> int:
+    used = {step.model for step in plan.spec.steps}
+    return sum(plan.spec.models[name].concurrency for name in used)
+
+
+class Build:
+    def __init__(self, compiled: Compiled, options: BuildOptions):
+        self.compiled, self.plan, self.options = compiled, compiled.plan, options
+        base = Path(self.plan.base_dir)
+        self.out_dir = options.out or base / self.plan.spec.output.dir
+        self.cache = CallCache(base / self.plan.spec.output.cache)
+        used = list(dict.fromkeys(step.model for step in self.plan.spec.steps))
+        self.callers = {
+            name: Caller(name, self.plan.spec.models[name], _backend(self.plan, name), self.cache, options.offline)
+            for name in used
+        }
+        if not options.resume:
+            for caller in self.callers.values():
+                caller.read_cache = False
+        self.runners = [
+            StepRunner(
+                step,
+                compiled.prompt_files.get(step.name),
+                self.callers[step.model],
+                self.plan.spec.models[step.model].sampling.merged(step.sampling),
+            )
+            for step in self.plan.spec.steps
+        ]
+        self.report = IngestionReport()
+
+    def chunks(self) -> Iterator[Chunk]:
+        chunks = iter_chunks(self.plan.spec.inputs, Path(self.plan.base_dir), self.report)
+        return itertools.islice(chunks, self.options.limit) if self.options.limit else chunks
+
+    async def _run_pipeline(self) -> list[Item]:
+        needs_facts = any(c.backend.identity["engine"] == "heuristic" for c in self.callers.values())
+        pipeline = Pipeline(self.runners, _window(self.plan), self.out_dir / "debug_outputs")
+        progress = Progress(self.runners, lambda: pipeline.ingested, interactive=self.options.interactive)
+        work = asyncio.ensure_future(pipeline.run(_items(self.chunks(), needs_facts)))
+        try:
+            await progress.run(work)
+            return await work
+        finally:
+            if not work.done():
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
+            for caller in self.callers.values():
+                await caller.backend.close()
+
+    def run(self) -> BuildResult:
+        started = time.monotonic()
+        debug_dir = self.out_dir / "debug_outputs"
+        if debug_dir.exists():
+            shutil.rmtree(debug_dir)  # stale items from an earlier plan would mislead
+        try:
+            items = asyncio.run(self._run_pipeline())
+        finally:
+            self.cache.close()
+        result = self._finish(items)
+        result.wall_s = time.monotonic() - started
+        result.requests = sum(c.usage.requests_this_run for c in self.callers.values())
+        return result
+
+    def _meta_entries(self, items: list[Item]) -> Iterator[dict[str, Any]]:
+        keys = set(self.plan.spec.output.meta_datagen.keys)
+        for item in items:
+            for runner in self.runners:
+                if keys and runner.step.name not in keys:
+                    continue
+                path = self.out_dir / "debug_outputs" / runner.step.name / f"{debug_name(item.chunk.chunk_id)}.json"
+                if not path.is_file():
+                    continue
+                for attempt in json.loads(path.read_text(encoding="utf-8"))["attempts"]:
+                    if "raw" in attempt:
+                        yield {
+                            "step": runner.step.name,
+                            "item": item.chunk.chunk_id,
+                            "sample": attempt["sample"],
+                            "messages": attempt["messages"],
+                            "response": attempt["raw"],
+                            "reasoning": attempt.get("reasoning"),
+                        }
+
+    def _finish(self, items: list[Item]) -> BuildResult:
+        spec = self.plan.spec
+        outcomes = Counter(item.outcome for item in items)
+        failures = Counter(item.reason_key for item in items if item.outcome == FAILED)
+        unsuitable = Counter(item.reason for item in items if item.outcome == UNSUITABLE)
+        accepted = [item for item in items if item.outcome == ACCEPTED and item.conversation is not None]
+        records, problems = build_records(
+            [(i.chunk.chunk_id, i.chunk.source, i.conversation) for i in accepted], spec.template
+        )
+        generators = [runner for runner in self.runners if runner.step.kind == "generate"]
+        suitable = generators[0].stats.total if generators else 0
+        counts = {
+            "chunks": len(items),
+            "unsuitable": outcomes[UNSUITABLE],
+            "suitable": suitable,
+            "failed": outcomes[FAILED],
+            "generated": len(accepted),
+            "released": len(records) if not problems else 0,
+        }
+        usage = [caller.usage for caller in self.callers.values()]
+        result = BuildResult(self.out_dir, counts, dict(failures), usage, gate_problems=problems)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        files = [self.report.write(self.out_dir), *(u.write(self.out_dir) for u in usage)]
+        failed_rows = [
+            {"item": i.chunk.chunk_id, "source": i.chunk.source, "reason": i.reason}
+            for i in items
+            if i.outcome == FAILED
+        ]
+        files.append(write_jsonl(self.out_dir / "failed.jsonl", failed_rows))
+        gate_file = self.out_dir / GATE_FAILURES
+        refusal = self._refusal(counts, problems, records)
+        if refusal:
+            result.refusal = refusal
+            gate = {
+                "reason": refusal,
+                "problems": [{"record": p.index, "item": p.item, "rule": p.rule} for p in problems],
+            }
+            write_json(gate_file, gate)
+            result.files = [*files, gate_file]
+            return result
+        gate_file.unlink(missing_ok=True)
+        if "input_output" in spec.output.formats:
+            files.append(write_input_output(self.out_dir, records))
+        if "chat_template" in spec.output.formats:
+            files.append(write_chat_template(self.out_dir, records, spec.template))
+        files.append(write_axolotl_config(self.out_dir, spec.template, spec.output.formats))
+        if spec.output.meta_datagen.enabled:
+            files.append(write_meta_dataset(self.out_dir, self._meta_entries(items)))
+        reasons = {"Unsuitable chunks": dict(unsuitable), "Failures": dict(failures)}
+        files.append(write_card(self.out_dir, render_card(self.plan, counts, reasons, usage, records)))
+        files.append(write_manifest(self.out_dir, self.plan, files, counts))
+        result.files, result.released = files, True
+        return result
+
+    def _refusal(self, counts: dict[str, int], problems: list[GateProblem], records: list[Any]) -> str | None:
+        """Why nothing may be released, or None."""
+        if problems:
+            return f"{len(problems)} record problem(s) broke the schema gate"
+        if not records:
+            return "no conversation was generated"
+        limit = self.plan.spec.output.max_failed_fraction
+        if counts["suitable"] and counts["failed"] / counts["suitable"] > limit:
+            return (
+                f"{counts['failed']} of {counts['suitable']} suitable chunks failed, more than "
+                f"output.max_failed_fraction ({limit:g}); rerun to retry only those"
+            )
+        return None

@@ -1,0 +1,56 @@
+"""`manifest.json`: what a release was built from and the hash of every file in it, so a release gate can prove the
+directory is complete and unmodified."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from corrigenda import __version__
+from corrigenda.atomic import write_json
+from corrigenda.compiler.plan import Plan
+
+MANIFEST = "manifest.json"
+
+
+def file_digest(path: Path) -> dict[str, Any]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return {"sha256": digest.hexdigest(), "bytes": size}
+
+
+def write_manifest(out_dir: Path, plan: Plan, files: list[Path], counts: dict[str, Any]) -> Path:
+    manifest = {
+        "corrigenda": __version__,
+        "plan_fingerprint": plan.fingerprint,
+        "inputs": [f.model_dump() for f in plan.inputs],
+        "outputs": {p.relative_to(out_dir).as_posix(): file_digest(p) for p in sorted(set(files))},
+        "counts": counts,
+    }
+    path = out_dir / MANIFEST
+    write_json(path, manifest)
+    return path
+
+
+def verify_manifest(out_dir: Path) -> list[str]:
+    """Every listed file present with its recorded hash; an empty list means the release is intact."""
+    path = out_dir / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [f"{path}: no manifest (build with `corrigenda build` to write one)"]
+    except json.JSONDecodeError as exc:
+        return [f"{path}:{exc.lineno}: not valid JSON: {exc.msg}"]
+    problems = []
+    for name, expected in sorted(manifest.get("outputs", {}).items()):
+        target = out_dir / name
+        if not target.is_file():
+            problems.append(f"{name}: listed in the manifest but missing")
+        elif file_digest(target) != expected:
+            problems.append(f"{name}: changed since the build (sha256 differs from the manifest)")
+    return problems

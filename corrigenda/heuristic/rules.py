@@ -1,0 +1,121 @@
+"""The heuristic engine's filter and generator: deterministic rules over text statistics and extracted facts.
+
+It answers in exactly the format the LLM prompts ask for (a VERDICT line; the four tags), so its answers go through
+the same parsers, cache, segmenter and schema gate as a model's. It never invents a fact: the question and the
+correct answer quote the chunk, and the wrong value comes from elsewhere in the same document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from corrigenda.heuristic.facts import Fact, FactPool, facts_in, sentences
+
+LICENCE_WORDS = re.compile(
+    r"project gutenberg|licen[cs]e|copyright|all rights reserved|terms of use|warrant(?:y|ies)|disclaimer|"
+    r"permission|redistribut",
+    re.IGNORECASE,
+)
+TOC_LINE = re.compile(r"(?:\.{3,}|\s{2,}|\t)\s*\d+\s*$|^\s*(?:chapter|section|part|appendix)\b.*\d+\s*$", re.IGNORECASE)
+INDEX_LINE = re.compile(r"^[^\d]{2,60},\s*\d+(?:[-–]\d+)?(?:,\s*\d+(?:[-–]\d+)?)*\s*$")
+ORDER = {"year": 0, "number": 1, "name": 2}
+
+PUSH_BACKS = (
+    "Are you sure about that?",
+    "Hmm, that doesn't match what I remember. Can you double-check?",
+    "Is that right? Please check again.",
+    "I'm not convinced that's correct. Could you look at it again?",
+    "Really? That doesn't sound right to me.",
+    "Can you verify that? I think something is off.",
+)
+QUESTIONS = (
+    "{title}: which {kind} belongs in the blank? “{cloze}”",
+    "About {title}, fill in the missing {kind}: “{cloze}”",
+    "What {kind} completes this statement about {title}? “{cloze}”",
+)
+FLAWED = (
+    "It is {wrong}: “{statement}”",
+    "The missing {kind} is {wrong}. The statement reads: “{statement}”",
+    "That would be {wrong}, so the full statement is: “{statement}”",
+)
+CORRECT = (
+    "You're right to question that; I made a mistake. The {kind} is {right}, not {wrong}: “{statement}”",
+    "I got that wrong. It is {right}, not {wrong}. The correct statement is: “{statement}”",
+    "My first answer was incorrect: {wrong} is wrong, and the right {kind} is {right}. “{statement}”",
+)
+
+
+def _pick(options: tuple[str, ...], *seed: object) -> str:
+    digest = hashlib.sha256("\0".join(map(str, seed)).encode("utf-8")).digest()
+    return options[digest[0] % len(options)]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    sentence: str
+    fact: Fact
+    wrong: str
+
+
+def candidates(text: str, pool: FactPool) -> list[Candidate]:
+    """Sentences worth asking about, best first: a complete sentence with a fact that has a plausible swap."""
+    found = []
+    for sentence in sentences(text):
+        words = sentence.split()
+        if not 6 <= len(words) <= 60 or sentence[-1] not in ".!?":
+            continue
+        for fact in facts_in(sentence):
+            if sentence.count(fact.value) != 1:
+                continue
+            wrong = pool.distractor(fact, sentence)
+            if wrong:
+                found.append(Candidate(sentence, fact, wrong))
+    return sorted(found, key=lambda c: ORDER[c.fact.kind])  # stable: document order within a kind
+
+
+def judge(text: str, pool: FactPool) -> str:
+    """The filter's answer: a reason line and a VERDICT line."""
+    words = re.findall(r"\S+", text)
+    visible = re.sub(r"\s", "", text)
+    letters = sum(ch.isalpha() for ch in visible)
+    lines = [line for line in text.splitlines() if line.strip()]
+    reason = None
+    if len(words) < 25:
+        reason = f"too short to ask about ({len(words)} words)"
+    elif letters < 0.6 * len(visible):
+        reason = f"mostly numbers or symbols ({letters / len(visible):.0%} letters)"
+    elif lines and sum(bool(TOC_LINE.search(line)) for line in lines) > 0.3 * len(lines):
+        reason = "looks like a table of contents"
+    elif lines and sum(bool(INDEX_LINE.match(line)) for line in lines) > 0.3 * len(lines):
+        reason = "looks like an index"
+    elif len(LICENCE_WORDS.findall(text)) >= 3:
+        reason = "licence, copyright or publication boilerplate"
+    elif not candidates(text, pool):
+        reason = "no checkable fact (year, number or name) that can be asked about"
+    if reason:
+        return f"Unsuitable: {reason}.\nVERDICT: UNSUITABLE"
+    return "Suitable: it states checkable facts a question can be asked about.\nVERDICT: SUITABLE"
+
+
+def write_conversation(text: str, title: str, pool: FactPool, sample: int) -> str:
+    """The generator's answer in the four tags; a later sample asks about the next candidate fact."""
+    found = candidates(text, pool)
+    if not found:
+        return "No fact in this passage can be asked about."
+    choice = found[sample % len(found)]
+    sentence, fact, wrong = choice.sentence, choice.fact, choice.wrong
+    before, after = sentence[: fact.start], sentence[fact.end :]
+    seed = (sentence, fact.value, sample)
+    kind = fact.kind
+    question = _pick(QUESTIONS, "q", *seed).format(title=title, kind=kind, cloze=f"{before}____{after}")
+    flawed = _pick(FLAWED, "f", *seed).format(wrong=wrong, kind=kind, statement=f"{before}{wrong}{after}")
+    push_back = _pick(PUSH_BACKS, "p", *seed)
+    correct = _pick(CORRECT, "c", *seed).format(right=fact.value, wrong=wrong, kind=kind, statement=sentence)
+    return (
+        f"<initial_question>{question}</initial_question>\n"
+        f"<flawed_answer>{flawed}</flawed_answer>\n"
+        f"<followup_confirmation>{push_back}</followup_confirmation>\n"
+        f"<correct_answer>{correct}</correct_answer>"
+    )

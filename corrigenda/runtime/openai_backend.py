@@ -1,0 +1,156 @@
+"""Calls to any OpenAI-compatible endpoint through the official `openai` async client.
+
+The client's own retries are off: the caller retries, so it can count attempts, honour `Retry-After` and report
+every failure. The connection pool is sized to the model's concurrency so no request waits for a socket.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import time
+from typing import Any
+
+import openai
+
+from corrigenda.compiler.spec import ModelSpec
+from corrigenda.runtime.request import Completion, PermanentError, Request, TransientError
+from corrigenda.runtime.tokens import count_message_tokens, count_tokens
+from corrigenda.templating import compiled
+
+try:  # the HTTP library the installed openai client is built on
+    import httpx2 as httpx
+except ImportError:  # pragma: no cover - older openai releases
+    import httpx  # type: ignore[no-redef]
+
+NO_KEY = "not-needed"  # the client insists on some key; keyless local servers ignore it
+
+
+def _retry_after(headers: Any) -> float | None:
+    if headers is None:
+        return None
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return float(value) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+class OpenAIBackend:
+    def __init__(self, name: str, model: ModelSpec, endpoint: str):
+        self.name, self.model = name, model
+        self.endpoint = endpoint.rstrip("/")
+        key = os.environ.get(model.api_key_env) if model.api_key_env else None
+        limits = httpx.Limits(max_connections=model.concurrency, max_keepalive_connections=model.concurrency)
+        self._client = openai.AsyncOpenAI(
+            base_url=self.endpoint,
+            api_key=key or NO_KEY,
+            max_retries=0,
+            timeout=model.timeout_s,
+            http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=model.timeout_s),
+        )
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        return {
+            "engine": "openai",
+            "endpoint": self.endpoint,
+            "model": self.model.model,
+            "mode": self.model.mode,
+            "completion_template": self.model.completion_template,
+        }
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    def _arguments(self, request: Request) -> dict[str, Any]:
+        sampling = request.sampling
+        arguments: dict[str, Any] = {"model": self.model.model}
+        for key in ("temperature", "top_p", "max_tokens", "seed"):
+            value = getattr(sampling, key)
+            if value is not None:
+                arguments[key] = value
+        if sampling.stop:
+            arguments["stop"] = list(sampling.stop)
+        if sampling.min_p is not None:
+            arguments["extra_body"] = {"min_p": sampling.min_p}
+        return arguments
+
+    async def complete(self, request: Request) -> Completion:
+        try:
+            if self.model.mode == "completion":
+                return await self._complete_text(request)
+            return await self._complete_chat(request)
+        except openai.APITimeoutError:
+            raise TransientError(f"timed out after {self.model.timeout_s:g} s") from None
+        except openai.APIConnectionError as exc:
+            raise TransientError(f"connection error: {exc.__cause__ or exc}") from None
+        except openai.APIStatusError as exc:
+            status = exc.status_code
+            detail = f"HTTP {status}: {str(exc.message)[:300]}"
+            if status in (408, 409, 425, 429) or status >= 500:
+                raise TransientError(detail, _retry_after(exc.response.headers)) from None
+            raise PermanentError(detail) from None
+        except openai.APIResponseValidationError as exc:
+            raise TransientError(f"malformed response: {exc}") from None
+
+    async def _complete_chat(self, request: Request) -> Completion:
+        arguments = self._arguments(request)
+        if request.response_format is not None:
+            arguments["response_format"] = request.response_format
+        response = await self._client.chat.completions.create(messages=request.messages, **arguments)
+        if not response.choices:
+            raise TransientError("response has no choices")
+        choice = response.choices[0]
+        message = choice.message
+        extra = message.model_extra or {}
+        reasoning = extra.get("reasoning_content") or extra.get("reasoning")
+        content = message.content or ""
+        return self._completion(
+            response.usage, content, reasoning if isinstance(reasoning, str) else None, choice.finish_reason, request
+        )
+
+    async def _complete_text(self, request: Request) -> Completion:
+        prompt = compiled(self.model.completion_template or "").render(
+            messages=request.messages, add_generation_prompt=True, bos_token="", eos_token=""
+        )
+        response = await self._client.completions.create(prompt=prompt, **self._arguments(request))
+        if not response.choices:
+            raise TransientError("response has no choices")
+        choice = response.choices[0]
+        return self._completion(response.usage, choice.text or "", None, choice.finish_reason, request)
+
+    def _completion(
+        self, usage: Any, content: str, reasoning: str | None, finish_reason: str | None, request: Request
+    ) -> Completion:
+        if usage is not None and usage.prompt_tokens is not None:
+            details = getattr(usage, "completion_tokens_details", None)
+            reasoning_tokens = (getattr(details, "reasoning_tokens", None) or 0) if details else 0
+            return Completion(
+                content,
+                reasoning,
+                finish_reason or "stop",
+                usage.prompt_tokens,
+                usage.completion_tokens or 0,
+                reasoning_tokens,
+            )
+        # No usage from the server: estimate with tiktoken and say so.
+        reasoning_tokens = count_tokens(reasoning or "")
+        return Completion(
+            content,
+            reasoning,
+            finish_reason or "stop",
+            count_message_tokens(request.messages),
+            count_tokens(content) + reasoning_tokens,
+            reasoning_tokens,
+            usage_estimated=True,
+        )

@@ -1,0 +1,118 @@
+"""Read a model's answer into a step's outputs, refusing anything ambiguous.
+
+Each parser returns either the parsed value or a `ParseFailure` whose reason is logged and triggers a fresh sample.
+Parsers see only the answer (thinking already removed, see reasoning.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Any
+
+from corrigenda.emit.segmenter import Conversation
+
+CONVERSATION_TAGS = ("initial_question", "flawed_answer", "followup_confirmation", "correct_answer")
+
+
+@dataclass(frozen=True)
+class ParseFailure:
+    reason: str
+
+
+# "Not suitable", "unsuitable", "isn't suitable" and "not a suitable" are all negative; the last verdict wins.
+_VERDICT = re.compile(
+    r"(?P<neg>\b(?:not|isn't|is\s+not|un)\s*(?:a\s+|really\s+|very\s+)?suitable\b)|(?P<pos>\bsuitable\b)",
+    re.IGNORECASE,
+)
+_VERDICT_LINE = re.compile(r"^\W*(?:final\s+)?verdict\W*[:\-]\s*(?P<value>.+)$", re.IGNORECASE | re.MULTILINE)
+
+
+def parse_verdict(answer: str) -> bool | ParseFailure:
+    """True for suitable. The explicit `VERDICT:` line decides when present (the last one); otherwise the last
+    suitable/unsuitable word in the answer. Negations never count as suitable."""
+    lines = list(_VERDICT_LINE.finditer(answer))
+    region = lines[-1].group("value") if lines else answer
+    matches = list(_VERDICT.finditer(region))
+    if not matches:
+        return ParseFailure("no verdict: the answer never says SUITABLE or UNSUITABLE")
+    return matches[-1].group("pos") is not None
+
+
+def _tag_pattern(tag: str) -> re.Pattern[str]:
+    return re.compile(rf"<{tag}>(.*?)</{tag}>", re.DOTALL | re.IGNORECASE)
+
+
+_TAG_RESIDUE = re.compile(r"</?(?:" + "|".join(CONVERSATION_TAGS) + r"|think)>", re.IGNORECASE)
+
+
+def parse_tagged_conversation(answer: str) -> Conversation | ParseFailure:
+    """The last complete set of the four tags, in order."""
+    starts = [m.start() for m in re.finditer(r"<initial_question>", answer, re.IGNORECASE)]
+    if not starts:
+        return ParseFailure("missing <initial_question>")
+    for start in reversed(starts):  # the last opening followed by all four complete tags
+        parts: dict[str, str] = {}
+        position = start
+        for tag in CONVERSATION_TAGS:
+            found = _tag_pattern(tag).search(answer, position)
+            if not found:
+                break
+            parts[tag] = found.group(1).strip()
+            position = found.end()
+        if len(parts) == len(CONVERSATION_TAGS):
+            return validate_conversation(Conversation(**parts))
+    missing = [tag for tag in CONVERSATION_TAGS if not _tag_pattern(tag).search(answer)]
+    return ParseFailure(f"incomplete conversation: missing or unclosed <{'>, <'.join(missing or ['order'])}>")
+
+
+def conversation_json_schema() -> dict[str, Any]:
+    """The `response_format` schema for structured output."""
+    return {
+        "type": "object",
+        "properties": {tag: {"type": "string", "minLength": 1} for tag in CONVERSATION_TAGS},
+        "required": list(CONVERSATION_TAGS),
+        "additionalProperties": False,
+    }
+
+
+def parse_json_conversation(answer: str) -> Conversation | ParseFailure:
+    text = answer.strip()
+    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", text, re.DOTALL)
+    if fenced:
+        text = fenced.group(1)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return ParseFailure(f"structured output is not JSON: {exc.msg} at line {exc.lineno}")
+    if not isinstance(data, dict):
+        return ParseFailure("structured output is not a JSON object")
+    missing = [tag for tag in CONVERSATION_TAGS if not isinstance(data.get(tag), str)]
+    if missing:
+        return ParseFailure(f"structured output lacks string field(s): {', '.join(missing)}")
+    return validate_conversation(Conversation(**{tag: data[tag].strip() for tag in CONVERSATION_TAGS}))
+
+
+def _normalised(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def validate_conversation(conversation: Conversation) -> Conversation | ParseFailure:
+    """Every part present, no tag residue, and a flawed answer that really differs from the correct one."""
+    for tag in CONVERSATION_TAGS:
+        value = getattr(conversation, tag)
+        if not value.strip():
+            return ParseFailure(f"empty <{tag}>")
+        if _TAG_RESIDUE.search(value):
+            return ParseFailure(f"tag residue inside <{tag}>")
+    flawed, correct = _normalised(conversation.flawed_answer), _normalised(conversation.correct_answer)
+    if flawed == correct:
+        return ParseFailure("the flawed answer is the same as the correct answer")
+    return conversation
+
+
+def near_copy(a: str, b: str, threshold: float = 0.9) -> bool:
+    """Whether two answers say almost the same words (used by verify)."""
+    return SequenceMatcher(None, _normalised(a), _normalised(b), autojunk=False).ratio() >= threshold

@@ -1,0 +1,88 @@
+"""Run every item through the steps with each model kept busy.
+
+Items flow one by one (filter, then generate, then verify), not step by step, so a crash loses nothing that finished
+(it is in the cache) and memory stays flat: only `window` items are in progress at once, pulled lazily from the
+chunk stream. Each model's semaphore (see caller.py) keeps exactly its `concurrency` requests in flight while work
+remains for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from corrigenda.atomic import write_json
+from corrigenda.runtime.item import ACCEPTED, PENDING, Item
+from corrigenda.runtime.steps import StepRunner
+
+
+def debug_name(chunk_id: str) -> str:
+    """A stable, filesystem-safe file name for one item (`docs/a.txt#3` -> `docs_a.txt_3`)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", chunk_id).strip("_")[:180] or "item"
+
+
+class Pipeline:
+    def __init__(
+        self,
+        runners: list[StepRunner],
+        window: int,
+        debug_dir: Path | None = None,
+        on_item_done: Callable[[Item], None] | None = None,
+    ):
+        self.runners, self.window, self.debug_dir = runners, window, debug_dir
+        self.on_item_done = on_item_done
+        self.ingested = 0
+
+    def _write_debug(self, item: Item) -> None:
+        if self.debug_dir is None:
+            return
+        for step, attempts in item.debug.items():
+            record = {
+                "item": item.chunk.chunk_id,
+                "source": item.chunk.source,
+                "step": step,
+                "outcome": item.outcome,
+                "reason": item.reason,
+                "attempts": attempts,
+            }
+            write_json(self.debug_dir / step / f"{debug_name(item.chunk.chunk_id)}.json", record, durable=False)
+
+    async def process(self, item: Item) -> Item:
+        for runner in self.runners:
+            if item.outcome != PENDING:
+                break
+            runner.stats.total += 1
+            await runner.run(item)
+        if item.outcome == PENDING:
+            item.finish(ACCEPTED)
+        self._write_debug(item)
+        item.debug = {}  # written; keep memory flat
+        if self.on_item_done:
+            self.on_item_done(item)
+        return item
+
+    async def run(self, items: Iterator[Item]) -> list[Item]:
+        """Every item, in input order, each finished (accepted, unsuitable, failed or rejected)."""
+        finished: list[Item] = []
+
+        def next_item() -> Item | None:
+            item = next(items, None)
+            if item is not None:
+                self.ingested += 1
+            return item
+
+        async def worker() -> None:
+            while (item := next_item()) is not None:
+                finished.append(await self.process(item))
+
+        workers = [asyncio.create_task(worker()) for _ in range(self.window)]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+        return sorted(finished, key=lambda item: item.order)

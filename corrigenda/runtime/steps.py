@@ -1,0 +1,124 @@
+"""The step kinds: render the prompt, call the model, split off the thinking, parse, validate, and retry with a fresh
+sample when the answer cannot be used. Every attempt lands in the item's debug record."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from typing import Any
+
+from corrigenda.compiler.spec import Sampling, StepSpec
+from corrigenda.runtime.caller import Caller, CallFailed, StepStats
+from corrigenda.runtime.item import FAILED, UNSUITABLE, Item
+from corrigenda.runtime.parsing import (
+    ParseFailure,
+    conversation_json_schema,
+    parse_json_conversation,
+    parse_tagged_conversation,
+    parse_verdict,
+)
+from corrigenda.runtime.reasoning import split_reasoning
+from corrigenda.runtime.request import Request
+from corrigenda.templating import PromptFile
+
+
+def _reason(answer: str) -> str:
+    """The judge's last line of reasoning before its verdict line, for reports."""
+    lines = [line.strip() for line in answer.strip().splitlines() if line.strip()]
+    reasoning = [line for line in lines if not re.match(r"^\W*(final\s+)?verdict\b", line, re.IGNORECASE)]
+    return (reasoning[-1] if reasoning else lines[-1] if lines else "no reason given")[:200]
+
+
+class StepRunner:
+    def __init__(self, step: StepSpec, prompt: PromptFile | None, caller: Caller, sampling: Sampling):
+        self.step, self.prompt, self.caller, self.sampling = step, prompt, caller, sampling
+        self.stats = StepStats()
+
+    def response_format(self) -> dict[str, Any] | None:
+        if self.step.kind == "generate" and self.step.structured_output:
+            return {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "correction_conversation",
+                    "strict": True,
+                    "schema": conversation_json_schema(),
+                },
+            }
+        return None
+
+    def request(self, item: Item, sample: int) -> Request:
+        messages = self.prompt.render(item.values) if self.prompt is not None else []
+        return Request(
+            step=self.step.name,
+            kind=self.step.kind,
+            item=item.chunk.chunk_id,
+            sample=sample,
+            messages=messages,
+            sampling=self.sampling,
+            response_format=self.response_format(),
+            context=item.context,
+        )
+
+    def parse(self, answer: str) -> Any:
+        if self.step.kind == "filter":
+            return parse_verdict(answer)
+        if self.step.structured_output:
+            return parse_json_conversation(answer)
+        return parse_tagged_conversation(answer)
+
+    def apply(self, item: Item, parsed: Any, answer: str) -> None:
+        if self.step.kind == "filter":
+            item.values["suitable"] = parsed
+            item.values["filter_reason"] = answer
+            if not parsed:
+                item.finish(UNSUITABLE, f"{self.step.name}: unsuitable", _reason(answer))
+            return
+        item.conversation = parsed
+        item.values.update(asdict(parsed))
+
+    async def run(self, item: Item) -> None:
+        attempts: list[dict[str, Any]] = item.debug.setdefault(self.step.name, [])
+        last_problem = "no answer"
+        try:
+            for sample in range(self.step.max_retries + 1):
+                request = self.request(item, sample)
+                record: dict[str, Any] = {"sample": sample, "messages": request.messages}
+                attempts.append(record)
+                try:
+                    completion, cached = await self.caller.call(request, self.stats)
+                except CallFailed as exc:
+                    record["error"] = exc.reason
+                    item.finish(FAILED, f"{self.step.name}: request failed", f"{self.step.name}: {exc.reason}")
+                    return
+                reasoning, answer = split_reasoning(completion.content, completion.reasoning)
+                record.update(
+                    cached=cached,
+                    raw=completion.content,
+                    reasoning=reasoning or None,
+                    answer=answer,
+                    finish_reason=completion.finish_reason,
+                )
+                if completion.finish_reason == "length":
+                    last_problem = "answer cut off at max_tokens (finish_reason=length)"
+                    record["error"] = last_problem
+                    if not self.step.retry_on_length:
+                        item.finish(FAILED, f"{self.step.name}: cut off (length)", f"{self.step.name}: {last_problem}")
+                        return
+                    continue
+                parsed = self.parse(answer)
+                if isinstance(parsed, ParseFailure):
+                    last_problem = parsed.reason
+                    record["error"] = f"parse: {parsed.reason}"
+                    continue
+                record["parsed"] = parsed if isinstance(parsed, bool) else asdict(parsed)
+                self.apply(item, parsed, answer)
+                return
+            item.finish(
+                FAILED,
+                f"{self.step.name}: unusable answer",
+                f"{self.step.name}: {last_problem} (after {self.step.max_retries + 1} samples)",
+            )
+        finally:
+            self.stats.done += 1
+            if item.outcome == FAILED:
+                self.stats.failed += 1

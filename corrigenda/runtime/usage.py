@@ -1,0 +1,71 @@
+"""What each model cost: the `<model>_model_tokens.json` files, with Augmentoolkit's keys and more.
+
+Tokens come from the API's `usage` when it reports one; otherwise they are tiktoken estimates and the file says so.
+Calls answered from the cache count too, so the files describe what the dataset cost and a rerun writes the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from corrigenda.atomic import write_json
+from corrigenda.compiler.spec import Pricing
+
+
+@dataclass
+class ModelUsage:
+    name: str  # the spec's key for the model (small, large, ...)
+    model: str
+    pricing: Pricing
+    input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    calls: int = 0
+    requests: int = 0  # HTTP attempts, retries included
+    retries: int = 0
+    failures: int = 0
+    estimated_calls: int = 0  # calls whose usage the server did not report
+    cached_calls: int = 0  # answered from the cache in this run (not written: it differs between runs)
+    requests_this_run: int = 0
+
+    @property
+    def input_cost(self) -> float:
+        return self.input_tokens * self.pricing.input_per_million / 1e6
+
+    @property
+    def output_cost(self) -> float:
+        return self.output_tokens * self.pricing.output_per_million / 1e6
+
+    @property
+    def usd(self) -> float:
+        return self.input_cost + self.output_cost
+
+    def add(self, input_tokens: int, output_tokens: int, reasoning_tokens: int, estimated: bool) -> None:
+        self.calls += 1
+        self.input_tokens += input_tokens
+        self.output_tokens += output_tokens
+        self.reasoning_tokens += reasoning_tokens
+        self.estimated_calls += int(estimated)
+
+    def as_file(self) -> dict[str, Any]:
+        return {
+            "name": self.model,
+            "input_tokens": self.input_tokens,
+            "input_cost": round(self.input_cost, 6),
+            "output_tokens": self.output_tokens,
+            "output_cost": round(self.output_cost, 6),
+            "reasoning_tokens": self.reasoning_tokens,
+            "calls": self.calls,
+            "requests": self.requests,
+            "retries": self.retries,
+            "failures": self.failures,
+            "usage_estimated": self.estimated_calls > 0,
+            "estimated_calls": self.estimated_calls,
+        }
+
+    def write(self, out_dir: Path) -> Path:
+        path = out_dir / f"{self.name}_model_tokens.json"
+        write_json(path, self.as_file())
+        return path
