@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 SHARED_CORPUS = SHARED / "corpus"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/fake_openai.py
 
 
 def shared(*parts: str) -> Path:
@@ -66,3 +68,64 @@ def project(tmp_path: Path):
 
     write.root = tmp_path
     return write
+
+
+@pytest.fixture
+def fake_server():
+    """A real OpenAI-compatible HTTP server on 127.0.0.1 (see fake_openai.py); tests set `.responder`."""
+    from fake_openai import FakeOpenAI, ServerThread
+
+    thread = ServerThread(FakeOpenAI())
+    fake = thread.start()
+    yield fake
+    thread.stop()
+
+
+def llm_spec(base_url: str, **overrides: str) -> str:
+    """A spec for the fake server: fast retries, small concurrency, both steps on LLMs."""
+    values = {
+        "concurrency": "4",
+        "max_attempts": "4",
+        "timeout_s": "5",
+        "chunk_size": "200",
+        "filter_extra": "",
+        "generate_extra": "",
+        "output_extra": "",
+        "large_extra": "",
+    } | overrides
+
+    def model(name: str, input_price: float, output_price: float) -> str:
+        return f"""\
+  {name}:
+    base_url: {base_url}
+    model: {name}-model
+    concurrency: {values["concurrency"]}
+    max_attempts: {values["max_attempts"]}
+    timeout_s: {values["timeout_s"]}
+    backoff_s: 0.01
+    backoff_max_s: 0.05
+    pricing: {{input_per_million: {input_price}, output_per_million: {output_price}}}
+"""
+
+    return f"""\
+version: 1
+models:
+{model("small", 1.0, 2.0)}{model("large", 3.0, 4.0)}{values["large_extra"]}
+inputs:
+  paths: [docs]
+  chunk_size: {values["chunk_size"]}
+steps:
+  - name: filter
+    kind: filter
+    model: small
+    prompt: filter.yaml
+{values["filter_extra"]}
+  - name: generate
+    kind: generate
+    model: large
+    prompt: generate.yaml
+{values["generate_extra"]}
+output:
+  dir: out
+{values["output_extra"]}
+"""

@@ -56,8 +56,8 @@ def check_chat_lines(path: Path) -> tuple[int, list[str]]:
         count += 1
         try:
             messages = json.loads(line)["messages"]
-            untrained = [m for m in messages if m["train"] is False]
-            if len(untrained) != 1 or untrained[0]["role"] != "assistant":
+            untrained = [m for m in messages if m["role"] == "assistant" and m["train"] is False]
+            if len(untrained) != 1:
                 problems.append(f"{path}:{number}: expected exactly one assistant message with train: false")
             if not any(
                 m["train"] is True and m["role"] == "assistant" for m in messages[messages.index(untrained[0]) :]

@@ -21,8 +21,8 @@ class Reservation:
 
 
 class RateLimiter:
-    def __init__(self, rpm: int | None, tpm: int | None, clock=time.monotonic):
-        self.rpm, self.tpm, self._clock = rpm, tpm, clock
+    def __init__(self, rpm: int | None, tpm: int | None, clock=time.monotonic, sleep=asyncio.sleep):
+        self.rpm, self.tpm, self._clock, self._sleep = rpm, tpm, clock, sleep
         self._entries: deque[Reservation] = deque()
         self._lock = asyncio.Lock()
 
@@ -50,7 +50,7 @@ class RateLimiter:
             return None
         async with self._lock:  # first come, first served
             while (wait := self._wait_needed(tokens, self._clock())) > 0:
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
             reservation = Reservation(self._clock(), tokens)
             self._entries.append(reservation)
             return reservation

@@ -1,0 +1,164 @@
+"""A real HTTP server on 127.0.0.1 that speaks enough of the OpenAI chat and completions API for the real `openai`
+client, with faults a test can script: latency, 429 with Retry-After, 500s, hangs, dropped connections, `length`
+truncation, `<think>` blocks, `reasoning_content`, malformed answers. It counts every request it receives."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Reply:
+    content: str = ""
+    reasoning_content: str | None = None
+    finish_reason: str = "stop"
+    status: int = 200
+    retry_after: float | None = None
+    delay_s: float = 0.0
+    drop: bool = False  # close the connection without answering
+    usage: bool = True  # report `usage`
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+def passage_of(messages: list[dict[str, str]]) -> str:
+    """The passage our prompts put between triple quotes."""
+    text = "\n".join(m["content"] for m in messages)
+    found = re.search(r'"""\n(.*?)\n"""', text, re.DOTALL)
+    return found.group(1) if found else text
+
+
+def good_conversation(passage: str) -> str:
+    """A well-formed four-tag answer grounded in the passage's first sentence."""
+    first = passage.strip().split(". ")[0].strip().rstrip(".")
+    return (
+        f"<initial_question>What happened here: {first[:80]}?</initial_question>\n"
+        f"<flawed_answer>It happened somewhere else entirely, in a different year.</flawed_answer>\n"
+        f"<followup_confirmation>Are you sure about that?</followup_confirmation>\n"
+        f"<correct_answer>I was wrong. {first}.</correct_answer>"
+    )
+
+
+def default_reply(body: dict[str, Any], count: int) -> Reply:
+    messages = body.get("messages") or [{"role": "user", "content": body.get("prompt", "")}]
+    text = "\n".join(m["content"] for m in messages)
+    if "VERDICT" in text:
+        return Reply("The passage states facts.\nVERDICT: SUITABLE")
+    return Reply(good_conversation(passage_of(messages)))
+
+
+Responder = Callable[[dict[str, Any], int], Reply]
+
+
+@dataclass
+class FakeOpenAI:
+    responder: Responder = default_reply
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    usage_reported: dict[str, int] = field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0})
+    base_url: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def count(self) -> int:
+        return len(self.requests)
+
+    def kind_count(self, marker: str) -> int:
+        """Requests whose prompt contains `marker` (e.g. "VERDICT" for filter calls)."""
+        with self._lock:
+            return sum(marker in str(body.get("messages") or body.get("prompt")) for body in self.requests)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        with self._lock:
+            self.requests.append(body)
+            count = len(self.requests)
+        reply = self.responder(body, count)
+        if reply.delay_s:
+            await asyncio.sleep(reply.delay_s)
+        if reply.drop:
+            if request.transport is not None:
+                request.transport.abort()
+            raise ConnectionResetError("dropped on purpose")
+        if reply.status != 200:
+            headers = {"retry-after": f"{reply.retry_after:g}"} if reply.retry_after is not None else {}
+            error = {"error": {"message": f"injected {reply.status}", "type": "injected", "code": reply.status}}
+            return web.json_response(error, status=reply.status, headers=headers)
+        prompt_tokens = reply.prompt_tokens if reply.prompt_tokens is not None else 10 + len(str(body)) // 4
+        completion_tokens = (
+            reply.completion_tokens
+            if reply.completion_tokens is not None
+            else 1 + len(reply.content + (reply.reasoning_content or "")) // 4
+        )
+        payload: dict[str, Any] = {
+            "id": f"fake-{count}",
+            "created": int(time.time()),
+            "model": body.get("model", "fake"),
+        }
+        if request.path.endswith("/chat/completions"):
+            message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+            if reply.reasoning_content is not None:
+                message["reasoning_content"] = reply.reasoning_content
+            payload |= {
+                "object": "chat.completion",
+                "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason}],
+            }
+        else:
+            payload |= {
+                "object": "text_completion",
+                "choices": [{"index": 0, "text": reply.content, "finish_reason": reply.finish_reason}],
+            }
+        if reply.usage:
+            payload["usage"] = {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            }
+            with self._lock:
+                self.usage_reported["prompt_tokens"] += prompt_tokens
+                self.usage_reported["completion_tokens"] += completion_tokens
+        return web.json_response(payload)
+
+
+class ServerThread:
+    """Runs a FakeOpenAI on its own event loop in a daemon thread, on a free port of 127.0.0.1."""
+
+    def __init__(self, fake: FakeOpenAI):
+        self.fake = fake
+        self._ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self.fake._handle)
+        app.router.add_post("/v1/completions", self.fake._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        self._loop.run_until_complete(self._runner.setup())
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=4096)
+        self._loop.run_until_complete(site.start())
+        port = site._server.sockets[0].getsockname()[1]
+        self.fake.base_url = f"http://127.0.0.1:{port}/v1"
+        self._ready.set()
+        self._loop.run_forever()
+
+    def start(self) -> FakeOpenAI:
+        self._thread.start()
+        self._ready.wait(10)
+        return self.fake
+
+    def stop(self) -> None:
+        async def shutdown() -> None:
+            await self._runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)

@@ -1,0 +1,253 @@
+"""`corrigenda build` end to end against the local fake OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import docx
+import pytest
+from conftest import REPO, llm_spec
+from fake_openai import Reply, default_reply, good_conversation, passage_of
+from fpdf import FPDF
+
+from corrigenda.cli import main
+from corrigenda.runtime.cache import CallCache
+
+RAILROAD = (
+    "The Central Pacific broke ground in Sacramento on January 8, 1863. The Union Pacific began at Omaha in 1865. "
+    "The two lines met at Promontory Summit on May 10, 1869, where Leland Stanford drove the Golden Spike."
+)
+
+
+def _corpus(root: Path, copies: int = 1) -> None:
+    """One small document of every type (and `copies` more text files for longer runs)."""
+    docs = root / "docs"
+    docs.mkdir(exist_ok=True)
+    (docs / "railroad.txt").write_text(RAILROAD + "\n", encoding="utf-8")
+    (docs / "table.md").write_text(
+        "# Periodic table\n\nDmitri Mendeleev presented his table in 1869. Lothar Meyer published a similar one "
+        "in 1870. Gallium was found in 1875.\n",
+        encoding="utf-8",
+    )
+    (docs / "records.jsonl").write_text(
+        json.dumps({"text": "Apollo 11 launched on July 16, 1969, and landed on July 20, 1969.", "id": "a"})
+        + "\n"
+        + json.dumps({"text": "Template syntax {{ 7 * 7 }} and {% if x %} must stay verbatim in 1970."})
+        + "\n",
+        encoding="utf-8",
+    )
+    document = docx.Document()
+    document.add_heading("Panama Canal", 1)
+    document.add_paragraph("The Panama Canal opened on August 15, 1914, after ten years of American work.")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Length", "82 km"
+    table.cell(1, 0).text, table.cell(1, 1).text = "Opened", "1914"
+    document.save(docs / "canal.docx")
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.multi_cell(0, 8, "King John agreed to Magna Carta at Runnymede on 15 June 1215. It was reissued in 1225.")
+    pdf.output(str(docs / "charter.pdf"))
+    for index in range(copies):
+        (docs / f"extra-{index:03d}.txt").write_text(
+            f"Record {index}: the survey of section {index} was finished in {1800 + index}. " * 3 + "\n",
+            encoding="utf-8",
+        )
+
+
+def _build(spec: Path, *extra: str) -> int:
+    return main(["build", str(spec), *extra])
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and "debug_outputs" not in p.parts
+    }
+
+
+def test_build_over_every_file_type_passes_check_and_reruns_for_free(project, fake_server):
+    _corpus(project.root)
+    spec = project(llm_spec(fake_server.base_url))
+    assert _build(spec) == 0
+    out = project.root / "out"
+    assert main(["check", str(out)]) == 0
+    records = json.loads((out / "axolotl_correction_conversations.json").read_text())
+    chat_lines = (out / "axolotl_chat_template.jsonl").read_text().splitlines()
+    sources = {json.loads(line)["source"] for line in chat_lines}
+    assert {
+        "docs/railroad.txt",
+        "docs/table.md",
+        "docs/records.jsonl",
+        "docs/canal.docx",
+        "docs/charter.pdf",
+    } <= sources
+    assert len(records) == fake_server.kind_count("VERDICT")  # every chunk suitable, every one generated
+    for record in records:
+        assert [s["label"] for s in record["segments"]].count(False) == 1
+    # Chunk text with template syntax reached the model verbatim.
+    assert any("{{ 7 * 7 }} and {% if x %}" in str(body["messages"]) for body in fake_server.requests)
+    # Token files add up to what the server reported.
+    small = json.loads((out / "small_model_tokens.json").read_text())
+    large = json.loads((out / "large_model_tokens.json").read_text())
+    assert small["input_tokens"] + large["input_tokens"] == fake_server.usage_reported["prompt_tokens"]
+    assert small["output_tokens"] + large["output_tokens"] == fake_server.usage_reported["completion_tokens"]
+    assert set(small) >= {"input_tokens", "input_cost", "output_tokens", "output_cost", "name"}
+    assert small["input_cost"] == pytest.approx(small["input_tokens"] / 1e6, abs=1e-6)
+    card = (out / "README.md").read_text()
+    assert f"| generated | {len(records)} |" in card
+    assert (out / "debug_outputs" / "generate").is_dir()
+
+    first = _outputs(out)
+    requests = fake_server.count
+    assert _build(spec) == 0
+    assert fake_server.count == requests  # zero requests the second time
+    assert _outputs(out) == first  # byte-identical files
+    assert _build(spec, "--offline") == 0
+    assert _outputs(out) == first
+
+
+def test_offline_build_with_an_empty_cache_fails_fast(project, fake_server):
+    _corpus(project.root)
+    spec = project(llm_spec(fake_server.base_url))
+    assert _build(spec, "--offline") == 2
+    assert fake_server.count == 0
+
+
+def test_broken_generation_releases_nothing_and_reports_why(project, fake_server, capsys):
+    _corpus(project.root)
+    fake_server.responder = lambda body, n: (
+        default_reply(body, n) if "VERDICT" in str(body["messages"]) else Reply(status=500)
+    )
+    spec = project(llm_spec(fake_server.base_url, max_attempts="2"))
+    assert _build(spec) == 1
+    out = project.root / "out"
+    assert not (out / "axolotl_correction_conversations.json").exists()
+    assert not (out / "manifest.json").exists()
+    failed = [json.loads(line) for line in (out / "failed.jsonl").read_text().splitlines()]
+    assert failed and all("HTTP 500" in row["reason"] for row in failed)
+    assert "NOT RELEASED" in capsys.readouterr().err
+
+
+def test_unsuitable_chunks_are_never_generated(project, fake_server):
+    _corpus(project.root)
+
+    def responder(body, n):
+        messages = body["messages"]
+        if "VERDICT" in str(messages):
+            suitable = "Panama" in passage_of(messages)
+            return Reply("Thinking: it could seem suitable.\nVERDICT: " + ("SUITABLE" if suitable else "Not suitable"))
+        return default_reply(body, n)
+
+    fake_server.responder = responder
+    assert _build(project(llm_spec(fake_server.base_url))) == 0
+    generate_calls = [b for b in fake_server.requests if "VERDICT" not in str(b["messages"])]
+    assert len(generate_calls) == 1 and "Panama" in str(generate_calls[0]["messages"])
+
+
+def test_reasoning_models_think_blocks_and_fields_are_separated(project, fake_server):
+    _corpus(project.root)
+
+    def responder(body, n):
+        if "VERDICT" in str(body["messages"]):
+            return Reply("<think>unsuitable? no. VERDICT: UNSUITABLE is wrong</think>\nVERDICT: SUITABLE")
+        decoy = good_conversation("A decoy. Inside the thinking")
+        answer = good_conversation(passage_of(body["messages"]))
+        return Reply(f"<think>{decoy}</think>{answer}", reasoning_content="extra thoughts")
+
+    fake_server.responder = responder
+    assert _build(project(llm_spec(fake_server.base_url))) == 0
+    out = project.root / "out"
+    records = json.loads((out / "axolotl_correction_conversations.json").read_text())
+    text = json.dumps(records)
+    assert "decoy" not in text and "<think>" not in text
+    debug = json.loads((out / "debug_outputs" / "generate" / "docs_railroad.txt_0.json").read_text())
+    assert "decoy" in debug["attempts"][0]["reasoning"] and "extra thoughts" in debug["attempts"][0]["reasoning"]
+    assert json.loads((out / "large_model_tokens.json").read_text())["output_tokens"] > 0
+
+
+def test_malformed_answers_are_retried_with_fresh_samples(project, fake_server):
+    _corpus(project.root)
+    seen: dict[str, int] = {}
+
+    def responder(body, n):
+        if "VERDICT" in str(body["messages"]):
+            return default_reply(body, n)
+        key = passage_of(body["messages"])
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] == 1:
+            return Reply("<initial_question>only one tag</initial_question>")
+        return default_reply(body, n)
+
+    fake_server.responder = responder
+    spec = project(llm_spec(fake_server.base_url))
+    assert _build(spec) == 0
+    assert all(count == 2 for count in seen.values())
+    debug = json.loads((project.root / "out/debug_outputs/generate/docs_railroad.txt_0.json").read_text())
+    assert "parse: incomplete conversation" in debug["attempts"][0]["error"]
+    requests = fake_server.count
+    assert _build(spec) == 0 and fake_server.count == requests  # both samples were cached
+
+
+def test_length_truncation_is_its_own_outcome(project, fake_server):
+    _corpus(project.root)
+    fake_server.responder = lambda body, n: (
+        default_reply(body, n)
+        if "VERDICT" in str(body["messages"])
+        else Reply("<think>very long", finish_reason="length")
+    )
+    assert _build(project(llm_spec(fake_server.base_url))) == 1
+    failed = [json.loads(line) for line in (project.root / "out/failed.jsonl").read_text().splitlines()]
+    assert failed and all("finish_reason=length" in row["reason"] for row in failed)
+    generate_calls = fake_server.count - fake_server.kind_count("VERDICT")
+    assert generate_calls == len(failed)  # not retried unless the spec says so
+
+
+def test_changing_one_prompt_rerequests_only_what_it_affects(project, fake_server):
+    _corpus(project.root)
+    spec = project(llm_spec(fake_server.base_url))
+    assert _build(spec) == 0
+    filters, total = fake_server.kind_count("VERDICT"), fake_server.count
+    prompt = project.root / "prompts" / "generate.yaml"
+    prompt.write_text(prompt.read_text().replace("Write the four-turn", "Please write the four-turn"))
+    assert _build(spec) == 0
+    assert fake_server.kind_count("VERDICT") == filters  # no filter call repeated
+    assert fake_server.count - total == total - filters  # every generate call repeated
+
+
+def test_a_killed_build_resumes_without_paying_twice(project, fake_server):
+    _corpus(project.root, copies=40)
+    fake_server.responder = lambda body, n: Reply(**vars(default_reply(body, n)) | {"delay_s": 0.05})
+    spec = project(llm_spec(fake_server.base_url, concurrency="2"))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "corrigenda", "build", str(spec)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while fake_server.count < 30 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    first_run = fake_server.count
+    cache = CallCache(project.root / ".corrigenda-cache" / "calls.sqlite")
+    completed = cache.count()
+    cache.close()
+    assert 0 < completed <= first_run < 90
+    fake_server.responder = default_reply
+    assert _build(spec) == 0
+    distinct = {json.dumps(body, sort_keys=True) for body in fake_server.requests}
+    second_run = fake_server.count - first_run
+    assert second_run == len(distinct) - completed  # only what had not completed was asked again
+    records = json.loads((project.root / "out" / "axolotl_correction_conversations.json").read_text())
+    chunks = {body for body in distinct if "VERDICT" in body}
+    assert len(records) == len(chunks)  # no item lost or duplicated
