@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SPEC ?= spec/offline.yaml
 OUT ?= out
 
-.PHONY: install test lint dataset bench schema clean
+.PHONY: install test lint dataset release bench schema clean
 
 $(BIN)/corrigenda: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +24,17 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Build the dataset from SPEC into OUT (the offline spec needs no network and no key).
 dataset: install
-	$(BIN)/corrigenda validate $(SPEC)
-	$(BIN)/corrigenda plan $(SPEC)
+	$(BIN)/corrigenda build $(SPEC) --out $(OUT)
+
+# Build, then gate the release: schema, invariants and the manifest's hashes. Fails on any problem.
+release: dataset
+	$(BIN)/corrigenda check $(OUT)
 
 bench: install
 	$(BIN)/python bench/chunking.py
+	$(BIN)/python bench/engine.py
 
 schema: install
 	$(BIN)/python -m corrigenda.compiler.spec_schema schemas/spec.schema.json

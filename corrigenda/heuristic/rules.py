@@ -62,6 +62,7 @@ class Candidate:
 def candidates(text: str, pool: FactPool) -> list[Candidate]:
     """Sentences worth asking about, best first: a complete sentence with a fact that has a plausible swap."""
     found = []
+    flat = " ".join(text.split())
     for sentence in sentences(text):
         words = sentence.split()
         if not 6 <= len(words) <= 60 or sentence[-1] not in ".!?":
@@ -70,7 +71,8 @@ def candidates(text: str, pool: FactPool) -> list[Candidate]:
             if sentence.count(fact.value) != 1:
                 continue
             wrong = pool.distractor(fact, sentence)
-            if wrong:
+            # A wrong statement that the text also makes (a near-identical sentence) would not be wrong.
+            if wrong and sentence[: fact.start] + wrong + sentence[fact.end :] not in flat:
                 found.append(Candidate(sentence, fact, wrong))
     return sorted(found, key=lambda c: ORDER[c.fact.kind])  # stable: document order within a kind
 

@@ -54,6 +54,16 @@ def markdown_title(text: str) -> str | None:
     return None
 
 
+def plain_title(text: str) -> str | None:
+    """A plain-text file's first line when it reads like a heading: short, followed by a blank line, no full stop."""
+    lines = text.lstrip().split("\n", 2)
+    if len(lines) >= 2 and not lines[1].strip():
+        first = lines[0].strip()
+        if first and len(first) <= 80 and not first.endswith((".", ",", ";", ":")):
+            return first
+    return None
+
+
 def read_text_file(path: Path, source: str) -> tuple[Document, str | None]:
     """Read a .txt or .md file; returns the document and an optional note for the ingestion report."""
     data = path.read_bytes()
@@ -63,5 +73,5 @@ def read_text_file(path: Path, source: str) -> tuple[Document, str | None]:
     text = normalise(raw)
     if not text.strip():
         raise Unreadable("no text (only whitespace)")
-    title = (markdown_title(text) if path.suffix.lower() == ".md" else None) or path.stem
+    title = (markdown_title(text) if path.suffix.lower() == ".md" else plain_title(text)) or path.stem
     return Document(source=source, doc_id=source, title=title, text=text), note
