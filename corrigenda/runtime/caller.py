@@ -112,9 +112,9 @@ class Caller:
             return completion, True
         if self.offline:
             raise OfflineMiss(f"{request.step} for {request.item} (sample {request.sample}) is not in the cache")
-        estimate = (
-            count_message_tokens(request.messages) + (request.sampling.max_tokens or 0) if request.messages else 0
-        )
+        estimate = 0  # tokens to reserve under a TPM limit; counting costs CPU, so only when one is set
+        if self.limiter.active and request.messages:
+            estimate = count_message_tokens(request.messages) + (request.sampling.max_tokens or 0)
         reason = "no attempt made"
         for attempt in range(1, self.model.max_attempts + 1):
             reservation = await self.limiter.acquire(estimate)

@@ -45,18 +45,27 @@ def _retry_after(headers: Any) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
+def http_client(concurrency: int, timeout_s: float) -> httpx.AsyncClient:
+    """The openai client's aiohttp transport: at hundreds of connections its pool stays fast where the default
+    transport's slows down (see BENCHMARKS.md). The default transport if aiohttp is missing."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    try:
+        return openai.DefaultAioHttpClient(limits=limits, timeout=timeout_s)
+    except RuntimeError:  # installed without the `aiohttp` extra
+        return openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout_s)
+
+
 class OpenAIBackend:
     def __init__(self, name: str, model: ModelSpec, endpoint: str):
         self.name, self.model = name, model
         self.endpoint = endpoint.rstrip("/")
         key = os.environ.get(model.api_key_env) if model.api_key_env else None
-        limits = httpx.Limits(max_connections=model.concurrency, max_keepalive_connections=model.concurrency)
         self._client = openai.AsyncOpenAI(
             base_url=self.endpoint,
             api_key=key or NO_KEY,
             max_retries=0,
             timeout=model.timeout_s,
-            http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=model.timeout_s),
+            http_client=http_client(model.concurrency, model.timeout_s),
         )
 
     @property
@@ -82,7 +91,7 @@ class OpenAIBackend:
         if sampling.stop:
             arguments["stop"] = list(sampling.stop)
         if sampling.min_p is not None:
-            arguments["extra_body"] = {"min_p": sampling.min_p}
+            arguments["min_p"] = sampling.min_p  # not an OpenAI parameter; vLLM and llama.cpp read it
         return arguments
 
     async def complete(self, request: Request) -> Completion:
@@ -100,48 +109,55 @@ class OpenAIBackend:
             if status in (408, 409, 425, 429) or status >= 500:
                 raise TransientError(detail, _retry_after(exc.response.headers)) from None
             raise PermanentError(detail) from None
-        except openai.APIResponseValidationError as exc:
-            raise TransientError(f"malformed response: {exc}") from None
+
+    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A documented raw POST through the client: the same auth, errors and timeouts, without re-validating our
+        own request and re-building the response as typed models (most of the client's CPU time per call)."""
+        response = await self._client.post(path, body=body, cast_to=httpx.Response)
+        try:
+            data = response.json()
+        except ValueError:
+            raise TransientError(f"response is not JSON: {response.text[:200]!r}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("choices"), list) or not data["choices"]:
+            raise TransientError(f"response has no choices: {str(data)[:200]}")
+        return data
 
     async def _complete_chat(self, request: Request) -> Completion:
-        arguments = self._arguments(request)
+        body = {**self._arguments(request), "messages": request.messages}
         if request.response_format is not None:
-            arguments["response_format"] = request.response_format
-        response = await self._client.chat.completions.create(messages=request.messages, **arguments)
-        if not response.choices:
-            raise TransientError("response has no choices")
-        choice = response.choices[0]
-        message = choice.message
-        extra = message.model_extra or {}
-        reasoning = extra.get("reasoning_content") or extra.get("reasoning")
-        content = message.content or ""
+            body["response_format"] = request.response_format
+        data = await self._post("/chat/completions", body)
+        choice = data["choices"][0]
+        message = choice.get("message") or {}
+        reasoning = message.get("reasoning_content") or message.get("reasoning")
         return self._completion(
-            response.usage, content, reasoning if isinstance(reasoning, str) else None, choice.finish_reason, request
+            data.get("usage"),
+            message.get("content") or "",
+            reasoning if isinstance(reasoning, str) else None,
+            choice.get("finish_reason"),
+            request,
         )
 
     async def _complete_text(self, request: Request) -> Completion:
         prompt = compiled(self.model.completion_template or "").render(
             messages=request.messages, add_generation_prompt=True, bos_token="", eos_token=""
         )
-        response = await self._client.completions.create(prompt=prompt, **self._arguments(request))
-        if not response.choices:
-            raise TransientError("response has no choices")
-        choice = response.choices[0]
-        return self._completion(response.usage, choice.text or "", None, choice.finish_reason, request)
+        data = await self._post("/completions", {**self._arguments(request), "prompt": prompt})
+        choice = data["choices"][0]
+        return self._completion(data.get("usage"), choice.get("text") or "", None, choice.get("finish_reason"), request)
 
     def _completion(
         self, usage: Any, content: str, reasoning: str | None, finish_reason: str | None, request: Request
     ) -> Completion:
-        if usage is not None and usage.prompt_tokens is not None:
-            details = getattr(usage, "completion_tokens_details", None)
-            reasoning_tokens = (getattr(details, "reasoning_tokens", None) or 0) if details else 0
+        if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int):
+            details = usage.get("completion_tokens_details") or {}
             return Completion(
                 content,
                 reasoning,
                 finish_reason or "stop",
-                usage.prompt_tokens,
-                usage.completion_tokens or 0,
-                reasoning_tokens,
+                usage["prompt_tokens"],
+                usage.get("completion_tokens") or 0,
+                details.get("reasoning_tokens") or 0,
             )
         # No usage from the server: estimate with tiktoken and say so.
         reasoning_tokens = count_tokens(reasoning or "")

@@ -1,0 +1,173 @@
+"""The LLM runtime at full concurrency: 10,000 generate calls against a local server with a fixed 200 ms latency.
+
+For each concurrency level, wall time is printed as a ratio to the ideal (`calls x latency / concurrency`) and to a
+baseline run in the same process: the bare `openai` client (same transport) firing the same requests under a semaphore,
+with no cache, parsing or bookkeeping. Peak memory (max RSS) is printed per run, and one level is repeated with a fifth of the items
+to show memory does not grow with the number of items. The server runs in its own process so that it does not
+compete with the client for the interpreter.
+
+Run: `python bench/engine.py [--calls N] [--levels 64,256,1024]` (or `make bench`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))  # the fake OpenAI-compatible server lives with the tests
+
+LATENCY_S = 0.2
+ANSWER = (
+    "<initial_question>When did the lines meet?</initial_question><flawed_answer>In 1868.</flawed_answer>"
+    "<followup_confirmation>Are you sure?</followup_confirmation><correct_answer>No: on May 10, 1869.</correct_answer>"
+)
+
+
+def serve(port_queue: multiprocessing.Queue) -> None:
+    from fake_openai import FakeOpenAI, Reply, ServerThread
+
+    fake = FakeOpenAI(
+        responder=lambda body, n: Reply(ANSWER, delay_s=LATENCY_S, prompt_tokens=100, completion_tokens=50)
+    )
+    fake.requests = _Counter()  # type: ignore[assignment]  # keep the server's memory flat too
+    ServerThread(fake).start()
+    port_queue.put(fake.base_url)
+    while True:
+        time.sleep(3600)
+
+
+class _Counter(list):
+    def append(self, item: object) -> None:  # count only
+        pass
+
+
+def _items(count: int):
+    from corrigenda.ingest.corpus import Chunk
+    from corrigenda.runtime.item import Item
+
+    for index in range(count):
+        text = f"Passage {index}: the two lines met at Promontory Summit on May 10, 1869."
+        chunk = Chunk("bench.txt", "bench.txt", "Bench", index, text, 0, len(text), 0, 20, f"{index:064x}")
+        yield Item(index, chunk, chunk.variables())
+
+
+async def run_runtime(base_url: str, calls: int, concurrency: int, cache_path: Path) -> float:
+    from corrigenda.compiler.spec import ModelSpec, StepSpec
+    from corrigenda.runtime.cache import CallCache
+    from corrigenda.runtime.caller import Caller
+    from corrigenda.runtime.item import ACCEPTED
+    from corrigenda.runtime.openai_backend import OpenAIBackend
+    from corrigenda.runtime.pipeline import Pipeline
+    from corrigenda.runtime.steps import StepRunner
+    from corrigenda.templating import load_prompt
+
+    model = ModelSpec(base_url=base_url, model="bench", concurrency=concurrency, timeout_s=120)
+    caller = Caller("large", model, OpenAIBackend("large", model, base_url), CallCache(cache_path))
+    step = StepSpec(name="generate", kind="generate", model="large", prompt="generate.yaml")
+    runner = StepRunner(step, load_prompt(REPO / "prompts" / "generate.yaml"), caller, model.sampling)
+    accepted = [0]
+
+    def count(item):
+        accepted[0] += item.outcome == ACCEPTED
+        item.conversation = None  # the benchmark keeps nothing; a build keeps only the conversations
+
+    pipeline = Pipeline([runner], window=concurrency, on_item_done=count)
+    started = time.perf_counter()
+    await pipeline.run(_items(calls))
+    elapsed = time.perf_counter() - started
+    await caller.backend.close()
+    caller.cache.close()
+    assert accepted[0] == calls, f"only {accepted[0]} of {calls} accepted"
+    return elapsed
+
+
+async def run_baseline(base_url: str, calls: int, concurrency: int) -> float:
+    import openai
+
+    from corrigenda.runtime.openai_backend import http_client
+
+    client = openai.AsyncOpenAI(
+        base_url=base_url, api_key="x", max_retries=0, http_client=http_client(concurrency, 120)
+    )
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(index: int) -> None:
+        async with slots:
+            await client.chat.completions.create(
+                model="bench", messages=[{"role": "user", "content": f"Passage {index}"}]
+            )
+
+    started = time.perf_counter()
+    pending = set()
+    for index in range(calls):  # bounded like the runtime, so the baseline is not penalised by 10,000 tasks
+        if len(pending) >= concurrency * 2:
+            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        pending.add(asyncio.ensure_future(one(index)))
+    await asyncio.gather(*pending)
+    elapsed = time.perf_counter() - started
+    await client.close()
+    return elapsed
+
+
+def client_main(base_url: str, calls: int, concurrency: int, baseline: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime_s = asyncio.run(run_runtime(base_url, calls, concurrency, Path(tmp) / "calls.sqlite"))
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    baseline_s = asyncio.run(run_baseline(base_url, calls, concurrency)) if baseline else None
+    print(json.dumps({"runtime_s": runtime_s, "baseline_s": baseline_s, "peak_mib": peak_mib}))
+
+
+def measure(base_url: str, calls: int, concurrency: int, baseline: bool = True) -> dict:
+    """One client process per run, so each peak-memory figure is its own."""
+    output = subprocess.run(
+        [sys.executable, __file__, "--client", base_url, str(calls), str(concurrency), str(int(baseline))],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=10_000)
+    parser.add_argument("--levels", default="64,256,1024")
+    parser.add_argument("--client", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        base_url, calls, concurrency, baseline = args.client
+        client_main(base_url, int(calls), int(concurrency), baseline == "1")
+        return
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    server = multiprocessing.Process(target=serve, args=(queue,), daemon=True)
+    server.start()
+    base_url = queue.get(timeout=30)
+    print(f"{args.calls:,} generate calls, {LATENCY_S * 1000:.0f} ms latency per call, server in its own process")
+    print(f"{'concurrency':>11} {'ideal s':>8} {'runtime s':>10} {'vs ideal':>9} {'bare client s':>14} "
+          f"{'vs bare':>8} {'peak MiB':>9}")  # fmt: skip
+    levels = [int(level) for level in args.levels.split(",")]
+    for concurrency in levels:
+        ideal = args.calls * LATENCY_S / concurrency
+        result = measure(base_url, args.calls, concurrency)
+        print(
+            f"{concurrency:>11} {ideal:>8.2f} {result['runtime_s']:>10.2f} {result['runtime_s'] / ideal:>9.2f} "
+            f"{result['baseline_s']:>14.2f} {result['runtime_s'] / result['baseline_s']:>8.2f} "
+            f"{result['peak_mib']:>9.0f}"
+        )
+    small = max(args.calls // 5, 1)
+    flat = measure(base_url, small, levels[0], baseline=False)
+    print(f"memory with {small:,} calls at concurrency {levels[0]}: {flat['peak_mib']:.0f} MiB (compare the first row)")
+    server.terminate()
+
+
+if __name__ == "__main__":
+    main()
