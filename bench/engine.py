@@ -1,10 +1,10 @@
 """The LLM runtime at full concurrency: 10,000 generate calls against a local server with a fixed 200 ms latency.
 
 For each concurrency level, wall time is printed as a ratio to the ideal (`calls x latency / concurrency`) and to a
-baseline run in the same process: the bare `openai` client (same transport) firing the same requests under a semaphore,
-with no cache, parsing or bookkeeping. Peak memory (max RSS) is printed per run, and one level is repeated with a fifth of the items
-to show memory does not grow with the number of items. The server runs in its own process so that it does not
-compete with the client for the interpreter.
+baseline run in the same process: the bare `openai` client (same transport) firing the same requests under a
+semaphore, with no cache, parsing or bookkeeping. Peak memory (max RSS) is printed per run, and one level is repeated
+with a fifth of the items to show memory does not grow with the number of items. The server runs in its own process
+so that it does not compete with the client for the interpreter.
 
 Run: `python bench/engine.py [--calls N] [--levels 64,256,1024]` (or `make bench`).
 """
