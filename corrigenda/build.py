@@ -13,7 +13,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,8 @@ from corrigenda.heuristic.facts import FactPool
 from corrigenda.ingest.corpus import Chunk, IngestionReport, iter_chunks
 from corrigenda.runtime.cache import CallCache
 from corrigenda.runtime.caller import Caller
-from corrigenda.runtime.item import ACCEPTED, FAILED, UNSUITABLE, Item
+from corrigenda.runtime.dedupe import DuplicateFinder
+from corrigenda.runtime.item import ACCEPTED, FAILED, REJECTED, UNSUITABLE, Item
 from corrigenda.runtime.openai_backend import OpenAIBackend
 from corrigenda.runtime.pipeline import Pipeline, debug_name
 from corrigenda.runtime.progress import Progress
@@ -181,9 +182,38 @@ class Build:
                             "reasoning": attempt.get("reasoning"),
                         }
 
+    def _drop_duplicates(self, items: list[Item]) -> None:
+        """With a verify step, a question that repeats an earlier accepted one (exactly or nearly) is rejected."""
+        verifiers = [runner.step for runner in self.runners if runner.step.kind == "verify"]
+        if not verifiers:
+            return
+        finder = DuplicateFinder()
+        for item in items:
+            if item.outcome != ACCEPTED or item.conversation is None:
+                continue
+            earlier = finder.check(item.chunk.chunk_id, item.conversation.initial_question)
+            if earlier is not None:
+                rule = f"duplicate: the question repeats the one of {earlier}"
+                item.rejections.append(
+                    {
+                        "step": verifiers[0].name,
+                        "round": None,
+                        "reasons": [rule],
+                        "conversation": asdict(item.conversation),
+                    }
+                )
+                item.finish(REJECTED, f"{verifiers[0].name}: duplicate", rule)
+
     def _finish(self, items: list[Item]) -> BuildResult:
         spec = self.plan.spec
+        self._drop_duplicates(items)
         outcomes = Counter(item.outcome for item in items)
+        rejected_rows = [
+            {"item": item.chunk.chunk_id, "source": item.chunk.source, **rejection}
+            for item in items
+            for rejection in item.rejections
+        ]
+        rejections = Counter(reason.split(":")[0] for row in rejected_rows for reason in row["reasons"])
         failures = Counter(item.reason_key for item in items if item.outcome == FAILED)
         unsuitable = Counter(item.reason for item in items if item.outcome == UNSUITABLE)
         accepted = [item for item in items if item.outcome == ACCEPTED and item.conversation is not None]
@@ -197,7 +227,8 @@ class Build:
             "unsuitable": outcomes[UNSUITABLE],
             "suitable": suitable,
             "failed": outcomes[FAILED],
-            "generated": len(accepted),
+            "generated": len(accepted) + outcomes[REJECTED],
+            "rejected": outcomes[REJECTED],
             "released": len(records) if not problems else 0,
         }
         usage = [caller.usage for caller in self.callers.values()]
@@ -210,6 +241,8 @@ class Build:
             if i.outcome == FAILED
         ]
         files.append(write_jsonl(self.out_dir / "failed.jsonl", failed_rows))
+        if any(runner.step.kind == "verify" for runner in self.runners):
+            files.append(write_jsonl(self.out_dir / "rejected.jsonl", rejected_rows))
         gate_file = self.out_dir / GATE_FAILURES
         refusal = self._refusal(counts, problems, records)
         if refusal:
@@ -229,7 +262,11 @@ class Build:
         files.append(write_axolotl_config(self.out_dir, spec.template, spec.output.formats))
         if spec.output.meta_datagen.enabled:
             files.append(write_meta_dataset(self.out_dir, self._meta_entries(items)))
-        reasons = {"Unsuitable chunks": dict(unsuitable), "Failures": dict(failures)}
+        reasons = {
+            "Unsuitable chunks": dict(unsuitable),
+            "Failures": dict(failures),
+            "Rejected conversations by reason (rejected.jsonl)": dict(rejections),
+        }
         files.append(write_card(self.out_dir, render_card(self.plan, counts, reasons, usage, records)))
         files.append(write_manifest(self.out_dir, self.plan, files, counts))
         result.files, result.released = files, True

@@ -55,7 +55,7 @@ def project(tmp_path: Path):
         encoding="utf-8",
     )
     (tmp_path / "prompts").mkdir()
-    for name in ("filter.yaml", "generate.yaml"):
+    for name in ("filter.yaml", "generate.yaml", "verify.yaml"):
         (tmp_path / "prompts" / name).write_text((REPO / "prompts" / name).read_text(), encoding="utf-8")
 
     def write(text: str = MINIMAL_SPEC, name: str = "spec.yaml", prompts_dir: str | None = "prompts") -> Path:
@@ -92,6 +92,7 @@ def llm_spec(base_url: str, **overrides: str) -> str:
         "generate_extra": "",
         "output_extra": "",
         "large_extra": "",
+        "verify_step": "",
     } | overrides
 
     def model(name: str, input_price: float, output_price: float) -> str:
@@ -125,6 +126,7 @@ steps:
     model: large
     prompt: generate.yaml
 {values["generate_extra"]}
+{values["verify_step"]}
 output:
   dir: out
 {values["output_extra"]}

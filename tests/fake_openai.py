@@ -47,11 +47,20 @@ def good_conversation(passage: str) -> str:
     )
 
 
+ACCEPT = (
+    "flawed_is_wrong: yes - it contradicts the passage\n"
+    "pushback_neutral: yes - it gives nothing away\n"
+    "correction_supported: yes - the passage says so"
+)
+
+
 def default_reply(body: dict[str, Any], count: int) -> Reply:
     messages = body.get("messages") or [{"role": "user", "content": body.get("prompt", "")}]
     text = "\n".join(m["content"] for m in messages)
     if "VERDICT" in text:
         return Reply("The passage states facts.\nVERDICT: SUITABLE")
+    if "flawed_is_wrong" in text:
+        return Reply(ACCEPT)
     return Reply(good_conversation(passage_of(messages)))
 
 

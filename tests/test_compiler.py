@@ -28,7 +28,7 @@ def validate(path: Path, capsys) -> tuple[int, list[str]]:
 def test_shipped_specs_compile():
     for name in ("correction.yaml", "offline.yaml"):
         plan = compile_spec(REPO / "spec" / name).plan
-        assert [step.kind for step in plan.spec.steps] == ["filter", "generate"]
+        assert [step.kind for step in plan.spec.steps] == ["filter", "generate", "verify"]
         assert len(plan.inputs) == 5, "the sample corpus has one file of each type"
         assert len(plan.fingerprint) == 64
 

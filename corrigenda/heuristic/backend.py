@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from corrigenda.heuristic.rules import judge, write_conversation
+from corrigenda.heuristic.rules import check_conversation, judge, write_conversation
 from corrigenda.runtime.request import Completion, PermanentError, Request
 
 # Bump when a rule changes what the engine writes, so cached answers of the old rules are not reused.
-HEURISTIC_VERSION = 1
+HEURISTIC_VERSION = 2
 
 
 class HeuristicBackend:
@@ -28,6 +28,8 @@ class HeuristicBackend:
             content = judge(context["text"], context["facts"])
         elif request.kind == "generate":
             content = write_conversation(context["text"], context["title"], context["facts"], request.sample)
+        elif request.kind == "verify":
+            content = check_conversation(context["text"], context["turns"])
         else:
             raise PermanentError(f"the heuristic engine has no `{request.kind}` step")
         return Completion(content=content, reasoning=None, finish_reason="stop", input_tokens=0, output_tokens=0)

@@ -121,3 +121,45 @@ def write_conversation(text: str, title: str, pool: FactPool, sample: int) -> st
         f"<followup_confirmation>{push_back}</followup_confirmation>\n"
         f"<correct_answer>{correct}</correct_answer>"
     )
+
+
+def _values(text: str) -> set[str]:
+    return {fact.value for sentence in sentences(text) for fact in facts_in(sentence)} | {
+        fact.value for fact in facts_in(" ".join(text.split()))
+    }
+
+
+QUOTE = re.compile(r"[“\"]([^”\"]{12,})[”\"]")
+
+
+def check_conversation(text: str, turns: dict[str, str]) -> str:
+    """The verify step's answer: three criterion lines, judged by whether each turn's facts and quoted statements
+    occur in the passage."""
+    flat = " ".join(text.split())
+    flawed, push_back, correct = turns["flawed_answer"], turns["followup_confirmation"], turns["correct_answer"]
+    invented = sorted(v for v in _values(flawed) if v not in flat)
+    misquoted = [q for q in QUOTE.findall(flawed) if " ".join(q.split()) not in flat]
+    if invented:
+        flawed_line = f"flawed_is_wrong: yes - {', '.join(invented)} is not what the passage says"
+    elif misquoted:
+        flawed_line = "flawed_is_wrong: yes - the statement it quotes is not in the passage"
+    else:
+        flawed_line = "flawed_is_wrong: no - every fact in the flawed answer appears in the passage"
+    leaked = sorted(v for v in _values(push_back) if v in correct and v not in flawed)
+    push_line = (
+        f"pushback_neutral: no - it gives away {', '.join(leaked)}"
+        if leaked
+        else "pushback_neutral: yes - it names no fact of the correction"
+    )
+    claims = {v for v in _values(correct) if v not in flawed}
+    unsupported = sorted(v for v in claims if v not in flat)
+    unquoted = [q for q in QUOTE.findall(correct) if " ".join(q.split()) not in flat]
+    if unsupported:
+        correct_line = f"correction_supported: no - {', '.join(unsupported)} is not in the passage"
+    elif unquoted:
+        correct_line = "correction_supported: no - the statement it quotes is not in the passage"
+    elif not claims:
+        correct_line = "correction_supported: no - it states no fact from the passage"
+    else:
+        correct_line = f"correction_supported: yes - {', '.join(sorted(claims))} is in the passage"
+    return f"{flawed_line}\n{push_line}\n{correct_line}"

@@ -116,3 +116,76 @@ def validate_conversation(conversation: Conversation) -> Conversation | ParseFai
 def near_copy(a: str, b: str, threshold: float = 0.9) -> bool:
     """Whether two answers say almost the same words (used by verify)."""
     return SequenceMatcher(None, _normalised(a), _normalised(b), autojunk=False).ratio() >= threshold
+
+
+JUDGE_CRITERIA = ("flawed_is_wrong", "pushback_neutral", "correction_supported")
+_JUDGE_LINE = re.compile(
+    r"^[^\w\n]*(?P<name>flawed[_ ]is[_ ]wrong|pushback[_ ]neutral|correction[_ ]supported)[^\w\n]*[:=][^\w\n]*"
+    r"(?P<value>yes|no|true|false|pass|fail)\b[^\w\n]*(?P<reason>.*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Each criterion: (passed, reason). Accepted only when all pass."""
+
+    criteria: dict[str, tuple[bool, str]]
+
+    @property
+    def accepted(self) -> bool:
+        return all(passed for passed, _ in self.criteria.values())
+
+    @property
+    def reasons(self) -> list[str]:
+        failed = [(name, reason) for name, (passed, reason) in self.criteria.items() if not passed]
+        return [f"{name}: {reason or 'no reason given'}" for name, reason in failed]
+
+
+def judgement_json_schema() -> dict[str, Any]:
+    verdict = {
+        "type": "object",
+        "properties": {"ok": {"type": "boolean"}, "reason": {"type": "string"}},
+        "required": ["ok", "reason"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": dict.fromkeys(JUDGE_CRITERIA, verdict),
+        "required": list(JUDGE_CRITERIA),
+        "additionalProperties": False,
+    }
+
+
+def parse_judgement(answer: str) -> Judgement | ParseFailure:
+    """`NAME: yes|no - reason` lines (the last line for each criterion wins), or the structured JSON object."""
+    stripped = answer.strip()
+    json_problem = None
+    if stripped.startswith(("{", "```")):
+        structured = _structured_judgement(stripped)
+        if isinstance(structured, Judgement):
+            return structured
+        json_problem = structured  # perhaps prose that starts with a brace: try the lines too
+    found: dict[str, tuple[bool, str]] = {}
+    for match in _JUDGE_LINE.finditer(answer):
+        name = re.sub(r"\W+", "_", match.group("name").lower())
+        found[name] = (match.group("value").lower() in ("yes", "true", "pass"), match.group("reason").strip())
+    missing = [name for name in JUDGE_CRITERIA if name not in found]
+    if missing:
+        return json_problem or ParseFailure(f"judgement lacks {', '.join(missing)}")
+    return Judgement({name: found[name] for name in JUDGE_CRITERIA})
+
+
+def _structured_judgement(stripped: str) -> Judgement | ParseFailure:
+    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", stripped, re.DOTALL)
+    try:
+        data = json.loads(fenced.group(1) if fenced else stripped)
+    except json.JSONDecodeError as exc:
+        return ParseFailure(f"judgement is not JSON: {exc.msg}")
+    criteria = {}
+    for name in JUDGE_CRITERIA:
+        entry = data.get(name) if isinstance(data, dict) else None
+        if not isinstance(entry, dict) or not isinstance(entry.get("ok"), bool):
+            return ParseFailure(f"judgement lacks {name}.ok")
+        criteria[name] = (entry["ok"], str(entry.get("reason", "")).strip())
+    return Judgement(criteria)

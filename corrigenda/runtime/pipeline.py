@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from corrigenda.atomic import write_json
-from corrigenda.runtime.item import ACCEPTED, PENDING, Item
+from corrigenda.runtime.item import ACCEPTED, PENDING, REJECTED, Item
 from corrigenda.runtime.steps import StepRunner
 
 
@@ -50,11 +50,13 @@ class Pipeline:
             write_json(self.debug_dir / step / f"{debug_name(item.chunk.chunk_id)}.json", record, durable=False)
 
     async def process(self, item: Item) -> Item:
-        for runner in self.runners:
+        for index, runner in enumerate(self.runners):
             if item.outcome != PENDING:
                 break
             runner.stats.total += 1
             await runner.run(item)
+            if runner.step.kind == "verify":
+                await self._regenerate(item, runner, self.runners[:index])
         if item.outcome == PENDING:
             item.finish(ACCEPTED)
         self._write_debug(item)
@@ -62,6 +64,19 @@ class Pipeline:
         if self.on_item_done:
             self.on_item_done(item)
         return item
+
+    async def _regenerate(self, item: Item, verifier: StepRunner, earlier: list[StepRunner]) -> None:
+        """A rejected conversation is written again with fresh samples and judged again, up to the spec's limit."""
+        generators = [runner for runner in earlier if runner.step.kind == "generate"]
+        for round_ in range(1, verifier.step.regenerate_rejected + 1):
+            if item.outcome != REJECTED or not generators:
+                return
+            item.outcome, item.conversation = PENDING, None
+            for generator in generators:
+                await generator.run(item, round_)
+            if item.outcome != PENDING:
+                return
+            await verifier.run(item, round_)
 
     async def run(self, items: Iterator[Item]) -> list[Item]:
         """Every item, in input order, each finished (accepted, unsuitable, failed or rejected)."""

@@ -3,20 +3,25 @@ sample when the answer cannot be used. Every attempt lands in the item's debug r
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import asdict
 from typing import Any
 
 from corrigenda.compiler.spec import Sampling, StepSpec
 from corrigenda.runtime.caller import Caller, CallFailed, StepStats
-from corrigenda.runtime.item import FAILED, UNSUITABLE, Item
+from corrigenda.runtime.item import FAILED, REJECTED, UNSUITABLE, Item
 from corrigenda.runtime.parsing import (
     ParseFailure,
     conversation_json_schema,
+    judgement_json_schema,
     parse_json_conversation,
+    parse_judgement,
     parse_tagged_conversation,
     parse_verdict,
 )
+from corrigenda.runtime.quality import conversation_problems
 from corrigenda.runtime.reasoning import split_reasoning
 from corrigenda.runtime.request import Request
 from corrigenda.templating import PromptFile
@@ -33,21 +38,25 @@ class StepRunner:
     def __init__(self, step: StepSpec, prompt: PromptFile | None, caller: Caller, sampling: Sampling):
         self.step, self.prompt, self.caller, self.sampling = step, prompt, caller, sampling
         self.stats = StepStats()
+        self._round = 0
 
     def response_format(self) -> dict[str, Any] | None:
-        if self.step.kind == "generate" and self.step.structured_output:
-            return {
-                "type": "json_schema",
-                "json_schema": {
-                    "name": "correction_conversation",
-                    "strict": True,
-                    "schema": conversation_json_schema(),
-                },
-            }
-        return None
+        if not self.step.structured_output or self.step.kind == "filter":
+            return None
+        name, schema = (
+            ("correction_conversation", conversation_json_schema())
+            if self.step.kind == "generate"
+            else ("correction_judgement", judgement_json_schema())
+        )
+        return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
 
     def request(self, item: Item, sample: int) -> Request:
         messages = self.prompt.render(item.values) if self.prompt is not None else []
+        context = item.context
+        if context and self.step.kind == "verify" and item.conversation is not None:
+            turns = asdict(item.conversation)
+            digest = hashlib.sha256(json.dumps(turns, sort_keys=True).encode("utf-8")).hexdigest()
+            context = {**context, "turns": turns, "digest": f"{context['digest']}:{digest}"}
         return Request(
             step=self.step.name,
             kind=self.step.kind,
@@ -56,15 +65,23 @@ class StepRunner:
             messages=messages,
             sampling=self.sampling,
             response_format=self.response_format(),
-            context=item.context,
+            context=context,
         )
 
     def parse(self, answer: str) -> Any:
         if self.step.kind == "filter":
             return parse_verdict(answer)
+        if self.step.kind == "verify":
+            return parse_judgement(answer)
         if self.step.structured_output:
             return parse_json_conversation(answer)
         return parse_tagged_conversation(answer)
+
+    def reject(self, item: Item, rules: list[str], round_: int) -> None:
+        conversation = asdict(item.conversation) if item.conversation else None
+        rejection = {"step": self.step.name, "round": round_, "reasons": rules, "conversation": conversation}
+        item.rejections.append(rejection)
+        item.finish(REJECTED, f"{self.step.name}: {rules[0].split(':')[0]}", "; ".join(rules))
 
     def apply(self, item: Item, parsed: Any, answer: str) -> None:
         if self.step.kind == "filter":
@@ -73,14 +90,30 @@ class StepRunner:
             if not parsed:
                 item.finish(UNSUITABLE, f"{self.step.name}: unsuitable", _reason(answer))
             return
+        if self.step.kind == "verify":
+            item.values["verified"] = parsed.accepted
+            item.values["verify_reasons"] = parsed.reasons
+            if not parsed.accepted:
+                self.reject(item, parsed.reasons, self._round)
+            return
         item.conversation = parsed
         item.values.update(asdict(parsed))
 
-    async def run(self, item: Item) -> None:
+    async def run(self, item: Item, round_: int = 0) -> None:
+        """One pass of the step; `round_` > 0 is a regeneration after a rejection and draws fresh samples."""
         attempts: list[dict[str, Any]] = item.debug.setdefault(self.step.name, [])
         last_problem = "no answer"
+        self._round = round_
+        first = round_ * (self.step.max_retries + 1)
+        if self.step.kind == "verify" and item.conversation is not None:
+            problems = conversation_problems(item.conversation)
+            if problems:  # cheap deterministic checks first: no judge is paid for a conversation they reject
+                attempts.append({"round": round_, "checks": problems})
+                self.reject(item, problems, round_)
+                self.stats.done += 1
+                return
         try:
-            for sample in range(self.step.max_retries + 1):
+            for sample in range(first, first + self.step.max_retries + 1):
                 request = self.request(item, sample)
                 record: dict[str, Any] = {"sample": sample, "messages": request.messages}
                 attempts.append(record)

@@ -1,0 +1,185 @@
+"""The verify step: a judge that rejects is honoured, cheap checks run first, duplicates go, and the card agrees
+with rejected.jsonl."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+from conftest import llm_spec
+from fake_openai import ACCEPT, Reply, default_reply, passage_of
+from hypothesis import given
+from hypothesis import strategies as st
+from test_build import _build, _corpus
+
+from corrigenda.emit.segmenter import Conversation
+from corrigenda.runtime.dedupe import DuplicateFinder
+from corrigenda.runtime.parsing import JUDGE_CRITERIA, ParseFailure, parse_judgement
+from corrigenda.runtime.quality import conversation_problems
+
+VERIFY = """\
+  - name: verify
+    kind: verify
+    model: small
+    prompt: verify.yaml
+    max_retries: 2
+    regenerate_rejected: {regenerate}
+"""
+REJECT = (
+    "flawed_is_wrong: no - the passage says the same thing\n"
+    "pushback_neutral: yes - fine\n"
+    "correction_supported: yes - fine"
+)
+
+
+def _is_verify(body) -> bool:
+    return "flawed_is_wrong" in str(body["messages"])
+
+
+def _rows(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_rejecting_judge_is_honoured_and_counted(project, fake_server):
+    _corpus(project.root)
+
+    def responder(body, n):
+        if _is_verify(body):
+            return Reply(REJECT if "Panama" in passage_of(body["messages"]) else ACCEPT)
+        return default_reply(body, n)
+
+    fake_server.responder = responder
+    assert _build(project(llm_spec(fake_server.base_url, verify_step=VERIFY.format(regenerate=0)))) == 0
+    out = project.root / "out"
+    released = (out / "axolotl_chat_template.jsonl").read_text()
+    rejected = _rows(out / "rejected.jsonl")
+    assert [row["source"] for row in rejected] == ["docs/canal.docx"]
+    assert rejected[0]["reasons"] == ["flawed_is_wrong: the passage says the same thing"]
+    assert all(json.loads(line)["source"] != "docs/canal.docx" for line in released.splitlines())
+    card = (out / "README.md").read_text()
+    assert "| flawed_is_wrong | 1 |" in card
+    assert "| rejected | 1 |" in card
+
+
+def test_a_rejected_conversation_is_regenerated_and_judged_again(project, fake_server):
+    _corpus(project.root)
+    judged: Counter[str] = Counter()
+
+    def responder(body, n):
+        if _is_verify(body):
+            passage = passage_of(body["messages"])
+            judged[passage] += 1
+            return Reply(REJECT if "Panama" in passage and judged[passage] == 1 else ACCEPT)
+        return default_reply(body, n)
+
+    fake_server.responder = responder
+    assert _build(project(llm_spec(fake_server.base_url, verify_step=VERIFY.format(regenerate=1)))) == 0
+    out = project.root / "out"
+    assert any(json.loads(line)["source"] == "docs/canal.docx" for line in (out / "axolotl_chat_template.jsonl").open())
+    rejected = _rows(out / "rejected.jsonl")
+    assert [(row["source"], row["round"]) for row in rejected] == [("docs/canal.docx", 0)]
+    canal_generations = [b for b in fake_server.requests if "Panama" in str(b) and "four-turn" in str(b)]
+    assert len(canal_generations) == 2  # a fresh sample, not the cached one
+
+
+def test_malformed_verdicts_are_retried(project, fake_server):
+    _corpus(project.root)
+    seen: Counter[str] = Counter()
+
+    def responder(body, n):
+        if _is_verify(body):
+            passage = passage_of(body["messages"])
+            seen[passage] += 1
+            return Reply("Looks fine to me!") if seen[passage] == 1 else Reply(ACCEPT)
+        return default_reply(body, n)
+
+    fake_server.responder = responder
+    assert _build(project(llm_spec(fake_server.base_url, verify_step=VERIFY.format(regenerate=0)))) == 0
+    assert set(seen.values()) == {2}
+    assert _rows(project.root / "out" / "rejected.jsonl") == []
+
+
+def test_duplicate_questions_are_dropped_and_the_card_matches_rejected_jsonl(project, fake_server):
+    _corpus(project.root, copies=3)
+
+    def responder(body, n):
+        if _is_verify(body) or "VERDICT" in str(body["messages"]):
+            return default_reply(body, n)
+        return Reply(
+            "<initial_question>When was the survey of this section finished?</initial_question>"
+            "<flawed_answer>In 1700.</flawed_answer><followup_confirmation>Sure?</followup_confirmation>"
+            f"<correct_answer>No, it was finished as the record says: {passage_of(body['messages'])[:60]}"
+            "</correct_answer>"
+        )
+
+    fake_server.responder = responder
+    assert _build(project(llm_spec(fake_server.base_url, verify_step=VERIFY.format(regenerate=0)))) == 0
+    out = project.root / "out"
+    released = _rows(out / "axolotl_chat_template.jsonl")
+    assert len(released) == 1  # every other chunk asked the same question
+    rejected = _rows(out / "rejected.jsonl")
+    assert rejected and all(row["reasons"][0].startswith("duplicate: ") for row in rejected)
+    card = (out / "README.md").read_text()
+    by_reason = Counter(reason.split(":")[0] for row in rejected for reason in row["reasons"])
+    for reason, count in by_reason.items():
+        assert f"| {reason} | {count} |" in card
+    assert re.search(rf"\| rejected \| {len(rejected)} \|", card)
+
+
+def test_cheap_checks_reject_before_any_judge_is_paid():
+    good = Conversation("When did the two railroads meet?", "In 1868.", "Are you sure?", "No: in May 1869.")
+    assert conversation_problems(good) == []
+    cases = {
+        "near-copy": Conversation("When did they meet?", "They met in 1869.", "Sure?", "They met in 1869!"),
+        "refers-to-source": Conversation("According to the passage, when?", "1868", "Sure?", "1869"),
+        "link": Conversation("When did they meet?", "See https://example.com", "Sure?", "1869"),
+        "length": Conversation("When?", "1868", "Sure?", "1869"),
+    }
+    for rule, conversation in cases.items():
+        assert any(problem.startswith(rule) for problem in conversation_problems(conversation)), rule
+
+
+def test_judgements_parse_robustly():
+    accepted = parse_judgement(
+        "thinking...\n**flawed_is_wrong**: Yes - a\nPushback neutral: yes\ncorrection_supported: YES"
+    )
+    assert accepted.accepted
+    rejected = parse_judgement(ACCEPT + "\nOn reflection:\nflawed_is_wrong: no - it is actually right")
+    assert not rejected.accepted and rejected.reasons == ["flawed_is_wrong: it is actually right"]
+    structured = parse_judgement(
+        '{"flawed_is_wrong": {"ok": true, "reason": "a"}, "pushback_neutral": {"ok": false, "reason": "leaks 1869"},'
+        ' "correction_supported": {"ok": true, "reason": "c"}}'
+    )
+    assert structured.reasons == ["pushback_neutral: leaks 1869"]
+    assert isinstance(parse_judgement("flawed_is_wrong: yes"), ParseFailure)
+
+
+def test_near_duplicates_are_found_and_distinct_questions_kept():
+    finder = DuplicateFinder()
+    assert finder.check("a", "When did the Central Pacific break ground in Sacramento, California?") is None
+    assert finder.check("b", "when did the Central Pacific break ground in Sacramento California") == "a"
+    assert finder.check("c", "When did the Central Pacific railroad break ground in Sacramento, California?") == "a"
+    assert finder.check("d", "When did the Union Pacific break ground in Omaha, Nebraska?") is None
+
+
+_reason = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=60)
+
+
+@given(
+    verdicts=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+    reasons=st.tuples(_reason, _reason, _reason),
+    decoration=st.sampled_from(["", "**", "- ", "* "]),
+    preamble=st.text(max_size=80).filter(lambda s: "_" not in s and "neutral" not in s.lower()),
+)
+def test_any_well_formed_judgement_parses_to_exactly_its_verdicts(verdicts, reasons, decoration, preamble):
+    lines = [
+        f"{decoration}{name}{decoration.strip('- ')}: {'yes' if ok else 'no'} - {reason}"
+        for name, ok, reason in zip(JUDGE_CRITERIA, verdicts, reasons, strict=True)
+    ]
+    judgement = parse_judgement(preamble + "\n" + "\n".join(lines))
+    assert not isinstance(judgement, ParseFailure)
+    assert judgement.accepted is all(verdicts)
+    assert [name for name, (ok, _) in judgement.criteria.items() if not ok] == [
+        name for name, ok in zip(JUDGE_CRITERIA, verdicts, strict=True) if not ok
+    ]
