@@ -222,7 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(
+            "interrupted: in-flight calls were cancelled; every completed call is in the cache, "
+            "so a rerun pays only for the rest",
+            file=sys.stderr,
+        )
         return 130
 
 

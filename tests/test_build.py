@@ -251,3 +251,84 @@ def test_a_killed_build_resumes_without_paying_twice(project, fake_server):
     records = json.loads((project.root / "out" / "axolotl_correction_conversations.json").read_text())
     chunks = {body for body in distinct if "VERDICT" in body}
     assert len(records) == len(chunks)  # no item lost or duplicated
+
+
+def test_completion_mode_renders_the_chat_template_into_one_prompt(project, fake_server):
+    _corpus(project.root)
+    chatml = (
+        "{% for m in messages %}<|im_start|>{{ m['role'] }}\\n{{ m['content'] }}<|im_end|>\\n{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\\n{% endif %}"
+    )
+    large = f'    mode: completion\n    completion_template: "{chatml}"\n'
+    spec_text = llm_spec(fake_server.base_url).replace("    model: large-model\n", "    model: large-model\n" + large)
+    assert _build(project(spec_text)) == 0
+    prompts = [body["prompt"] for body in fake_server.requests if "prompt" in body]
+    assert prompts and all(
+        p.startswith("<|im_start|>system\n") and p.endswith("<|im_start|>assistant\n") for p in prompts
+    )
+    assert main(["check", str(project.root / "out")]) == 0
+
+
+def test_structured_output_sends_a_json_schema_and_parses_json(project, fake_server):
+    _corpus(project.root)
+
+    def responder(body, n):
+        if "response_format" not in body:
+            return default_reply(body, n)
+        first = passage_of(body["messages"]).split(".")[0]
+        turns = {"initial_question": f"What about {first[:40]}?", "flawed_answer": "Something false.",
+                 "followup_confirmation": "Are you sure?", "correct_answer": f"No: {first}."}  # fmt: skip
+        return Reply(json.dumps(turns))
+
+    fake_server.responder = responder
+    extra = "    structured_output: true\n"
+    assert _build(project(llm_spec(fake_server.base_url, generate_extra=extra))) == 0
+    formats = [body["response_format"] for body in fake_server.requests if "response_format" in body]
+    assert formats and formats[0]["type"] == "json_schema"
+    assert formats[0]["json_schema"]["schema"]["required"] == [
+        "initial_question",
+        "flawed_answer",
+        "followup_confirmation",
+        "correct_answer",
+    ]
+
+
+def test_retry_on_length_asks_again(project, fake_server):
+    _corpus(project.root)
+    seen: dict[str, int] = {}
+
+    def responder(body, n):
+        if "VERDICT" in str(body["messages"]):
+            return default_reply(body, n)
+        key = passage_of(body["messages"])
+        seen[key] = seen.get(key, 0) + 1
+        return Reply("<think>cut", finish_reason="length") if seen[key] == 1 else default_reply(body, n)
+
+    fake_server.responder = responder
+    extra = "    retry_on_length: true\n"
+    assert _build(project(llm_spec(fake_server.base_url, generate_extra=extra))) == 0
+    assert set(seen.values()) == {2}
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_completed(project, fake_server):
+    _corpus(project.root, copies=40)
+    fake_server.responder = lambda body, n: Reply(**vars(default_reply(body, n)) | {"delay_s": 0.05})
+    spec = project(llm_spec(fake_server.base_url, concurrency="2"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "corrigenda", "build", str(spec)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while fake_server.count < 20 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "interrupted" in err and "rerun" in err
+    assert not (project.root / "out" / "axolotl_correction_conversations.json").exists()
+    cache = CallCache(project.root / ".corrigenda-cache" / "calls.sqlite")
+    assert cache.count() >= 10
+    cache.close()
