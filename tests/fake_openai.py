@@ -171,3 +171,20 @@ class ServerThread:
         asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+
+def first_answer_then_good(first: Reply, marker: str | None = None) -> tuple[Responder, dict[str, int]]:
+    """A responder that gives `first` to the first generate call of each passage (or the first call whose prompt
+    contains `marker`) and a good answer after that; the dict counts calls per passage."""
+    seen: dict[str, int] = {}
+
+    def responder(body: dict[str, Any], count: int) -> Reply:
+        prompt = str(body["messages"])
+        targeted = marker in prompt if marker else "VERDICT" not in prompt and "flawed_is_wrong" not in prompt
+        if not targeted:
+            return default_reply(body, count)
+        key = passage_of(body["messages"])
+        seen[key] = seen.get(key, 0) + 1
+        return first if seen[key] == 1 else default_reply(body, count)
+
+    return responder, seen

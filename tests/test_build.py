@@ -13,7 +13,7 @@ from pathlib import Path
 import docx
 import pytest
 from conftest import REPO, llm_spec
-from fake_openai import Reply, default_reply, good_conversation, passage_of
+from fake_openai import Reply, default_reply, first_answer_then_good, good_conversation, passage_of
 from fpdf import FPDF
 
 from corrigenda.cli import main
@@ -59,6 +59,21 @@ def _corpus(root: Path, copies: int = 1) -> None:
             f"Record {index}: the survey of section {index} was finished in {1800 + index}. " * 3 + "\n",
             encoding="utf-8",
         )
+
+
+def _start_build(spec: Path, fake, requests: int, stderr=subprocess.DEVNULL) -> subprocess.Popen:
+    """`corrigenda build` in a child process, returned once the server has seen `requests` requests."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "corrigenda", "build", str(spec)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while fake.count < requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return process
 
 
 def _build(spec: Path, *extra: str) -> int:
@@ -175,18 +190,7 @@ def test_reasoning_models_think_blocks_and_fields_are_separated(project, fake_se
 
 def test_malformed_answers_are_retried_with_fresh_samples(project, fake_server):
     _corpus(project.root)
-    seen: dict[str, int] = {}
-
-    def responder(body, n):
-        if "VERDICT" in str(body["messages"]):
-            return default_reply(body, n)
-        key = passage_of(body["messages"])
-        seen[key] = seen.get(key, 0) + 1
-        if seen[key] == 1:
-            return Reply("<initial_question>only one tag</initial_question>")
-        return default_reply(body, n)
-
-    fake_server.responder = responder
+    fake_server.responder, seen = first_answer_then_good(Reply("<initial_question>only one tag</initial_question>"))
     spec = project(llm_spec(fake_server.base_url))
     assert _build(spec) == 0
     assert all(count == 2 for count in seen.values())
@@ -226,16 +230,7 @@ def test_a_killed_build_resumes_without_paying_twice(project, fake_server):
     _corpus(project.root, copies=40)
     fake_server.responder = lambda body, n: Reply(**vars(default_reply(body, n)) | {"delay_s": 0.05})
     spec = project(llm_spec(fake_server.base_url, concurrency="2"))
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "corrigenda", "build", str(spec)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while fake_server.count < 30 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    process = _start_build(spec, fake_server, 30)
     process.send_signal(signal.SIGKILL)
     process.wait()
     first_run = fake_server.count
@@ -295,16 +290,7 @@ def test_structured_output_sends_a_json_schema_and_parses_json(project, fake_ser
 
 def test_retry_on_length_asks_again(project, fake_server):
     _corpus(project.root)
-    seen: dict[str, int] = {}
-
-    def responder(body, n):
-        if "VERDICT" in str(body["messages"]):
-            return default_reply(body, n)
-        key = passage_of(body["messages"])
-        seen[key] = seen.get(key, 0) + 1
-        return Reply("<think>cut", finish_reason="length") if seen[key] == 1 else default_reply(body, n)
-
-    fake_server.responder = responder
+    fake_server.responder, seen = first_answer_then_good(Reply("<think>cut", finish_reason="length"))
     extra = "    retry_on_length: true\n"
     assert _build(project(llm_spec(fake_server.base_url, generate_extra=extra))) == 0
     assert set(seen.values()) == {2}
@@ -314,16 +300,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_completed(project, fake_server):
     _corpus(project.root, copies=40)
     fake_server.responder = lambda body, n: Reply(**vars(default_reply(body, n)) | {"delay_s": 0.05})
     spec = project(llm_spec(fake_server.base_url, concurrency="2"))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "corrigenda", "build", str(spec)],
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while fake_server.count < 20 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    process = _start_build(spec, fake_server, 20, stderr=subprocess.PIPE)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 130

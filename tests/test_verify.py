@@ -8,7 +8,7 @@ import re
 from collections import Counter
 
 from conftest import llm_spec
-from fake_openai import ACCEPT, Reply, default_reply, passage_of
+from fake_openai import ACCEPT, Reply, default_reply, first_answer_then_good, passage_of
 from hypothesis import given
 from hypothesis import strategies as st
 from test_build import _build, _corpus
@@ -85,16 +85,7 @@ def test_a_rejected_conversation_is_regenerated_and_judged_again(project, fake_s
 
 def test_malformed_verdicts_are_retried(project, fake_server):
     _corpus(project.root)
-    seen: Counter[str] = Counter()
-
-    def responder(body, n):
-        if _is_verify(body):
-            passage = passage_of(body["messages"])
-            seen[passage] += 1
-            return Reply("Looks fine to me!") if seen[passage] == 1 else Reply(ACCEPT)
-        return default_reply(body, n)
-
-    fake_server.responder = responder
+    fake_server.responder, seen = first_answer_then_good(Reply("Looks fine to me!"), marker="flawed_is_wrong")
     assert _build(project(llm_spec(fake_server.base_url, verify_step=VERIFY.format(regenerate=0)))) == 0
     assert set(seen.values()) == {2}
     assert _rows(project.root / "out" / "rejected.jsonl") == []
