@@ -131,3 +131,13 @@ output:
   dir: out
 {values["output_extra"]}
 """
+
+
+def offline_project(root: Path) -> Path:
+    """A copy of the shipped offline spec with the prompts and samples beside it, so a build's cache and outputs
+    stay out of the checkout. Returns the spec's path."""
+    import shutil
+
+    for name in ("spec", "prompts", "samples"):
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns(".corrigenda-cache"))
+    return root / "spec" / "offline.yaml"

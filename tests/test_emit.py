@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, offline_project
 from ruamel.yaml import YAML
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
@@ -18,8 +18,9 @@ from corrigenda.emit.segmenter import Conversation
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("release")
-    assert main(["build", str(REPO / "spec" / "offline.yaml"), "--out", str(out)]) == 0
+    root = tmp_path_factory.mktemp("project")
+    out = root / "release"
+    assert main(["build", str(offline_project(root)), "--out", str(out)]) == 0
     return out
 
 

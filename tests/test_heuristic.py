@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import REPO, shared
+from conftest import REPO, offline_project, shared
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,7 +19,7 @@ QUOTED = re.compile(r"“(.*)”")
 
 def test_offline_spec_builds_correct_corrections_from_the_samples(tmp_path):
     out = tmp_path / "out"
-    assert main(["build", str(REPO / "spec" / "offline.yaml"), "--out", str(out)]) == 0
+    assert main(["build", str(offline_project(tmp_path)), "--out", str(out)]) == 0
     assert main(["check", str(out)]) == 0
     samples = {p.name: p for p in (REPO / "samples").iterdir()}
     lines = (out / "axolotl_chat_template.jsonl").read_text().splitlines()
