@@ -309,3 +309,34 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_completed(project, fake_server):
     cache = CallCache(project.root / ".corrigenda-cache" / "calls.sqlite")
     assert cache.count() >= 10
     cache.close()
+
+
+def test_meta_dataset_holds_every_call_of_the_chosen_steps(project, fake_server):
+    _corpus(project.root)
+    meta = "  meta_datagen: {enabled: true, keys: [generate]}\n"
+    assert _build(project(llm_spec(fake_server.base_url, output_extra=meta))) == 0
+    rows = [
+        json.loads(line) for line in (project.root / "out/meta_datagen/meta_dataset.jsonl").read_text().splitlines()
+    ]
+    generate_calls = [b for b in fake_server.requests if "VERDICT" not in str(b["messages"])]
+    assert len(rows) == len(generate_calls) and {row["step"] for row in rows} == {"generate"}
+    sent = sorted(json.dumps(b["messages"], sort_keys=True) for b in generate_calls)
+    assert sorted(json.dumps(r["messages"], sort_keys=True) for r in rows) == sent
+    assert all(row["response"].startswith("<initial_question>") for row in rows)
+
+
+def test_a_record_that_breaks_the_contract_fails_the_gate_and_nothing_is_released(project, fake_server, capsys):
+    _corpus(project.root)
+    # This template drops the flawed answer's content, so no segment can be the masked flawed answer.
+    template = """\
+template:
+  prompt_template: "{% for m in messages %}{% if loop.index != 2 %}{{ m['content'] }}{% endif %}\\n{% endfor %}"
+"""
+    spec_text = llm_spec(fake_server.base_url).replace("output:\n", template + "output:\n")
+    assert _build(project(spec_text)) == 1
+    out = project.root / "out"
+    assert not (out / "axolotl_correction_conversations.json").exists()
+    gate = json.loads((out / "gate_failures.json").read_text())
+    assert gate["problems"] and gate["problems"][0]["item"].startswith("docs/")
+    assert "not rendered exactly once" in gate["problems"][0]["rule"]
+    assert "record 0 (docs/" in capsys.readouterr().err
