@@ -33,7 +33,7 @@ from corrigenda.emit.writers import (
 )
 from corrigenda.heuristic.backend import HeuristicBackend
 from corrigenda.heuristic.facts import FactPool
-from corrigenda.ingest.corpus import Chunk, IngestionReport, iter_chunks
+from corrigenda.ingest.corpus import Chunk, IngestionReport, discover, iter_chunks, read_documents
 from corrigenda.runtime.cache import CallCache
 from corrigenda.runtime.caller import Caller
 from corrigenda.runtime.dedupe import DuplicateFinder
@@ -46,8 +46,12 @@ from corrigenda.runtime.steps import StepRunner
 GATE_FAILURES = "gate_failures.json"
 
 
-class BuildFailed(Exception):
-    """The dataset did not pass its gate; nothing was released."""
+class UnreadableInputs(Exception):
+    """`on_unreadable: strict` and some input files cannot be read; raised before any call is made."""
+
+    def __init__(self, violations: list[str]):
+        super().__init__("; ".join(violations))
+        self.violations = violations
 
 
 @dataclass
@@ -148,8 +152,24 @@ class Build:
             for caller in self.callers.values():
                 await caller.backend.close()
 
+    def check_inputs(self) -> None:
+        """Under the strict policy, read every document once before spending anything."""
+        inputs = self.plan.spec.inputs
+        if inputs.on_unreadable != "strict":
+            return
+        report, base = IngestionReport(), Path(self.plan.base_dir)
+        for _ in read_documents(discover(inputs, base, report), base, report):
+            pass
+        if report.policy_violations(inputs.on_unreadable):
+            raise UnreadableInputs(report.policy_violations(inputs.on_unreadable))
+
     def run(self) -> BuildResult:
         started = time.monotonic()
+        try:
+            self.check_inputs()
+        except UnreadableInputs:
+            self.cache.close()
+            raise
         debug_dir = self.out_dir / "debug_outputs"
         if debug_dir.exists():
             shutil.rmtree(debug_dir)  # stale items from an earlier plan would mislead

@@ -91,7 +91,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from corrigenda.build import Build, BuildOptions
+    from corrigenda.build import Build, BuildOptions, UnreadableInputs
     from corrigenda.runtime.caller import OfflineMiss
 
     try:
@@ -109,14 +109,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     except OfflineMiss as miss:
         print(f"--offline: cache miss: {miss}; run without --offline to fetch it", file=sys.stderr)
         return EXIT_BAD_INPUT
-    violations = build.report.policy_violations(compiled.plan.spec.inputs.on_unreadable)
+    except UnreadableInputs as unreadable:
+        for violation in unreadable.violations:
+            print(f"unreadable input (inputs.on_unreadable is strict): {violation}", file=sys.stderr)
+        print("nothing was requested; fix or remove these files, or set inputs.on_unreadable: report", file=sys.stderr)
+        return EXIT_BAD_INPUT
     console = _console()
     for line in build.report.lines():
         console.print(f"ingestion: {line}")
-    if violations:
-        for violation in violations:
-            print(f"unreadable input (inputs.on_unreadable is strict): {violation}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     counts = ", ".join(f"{name} {value}" for name, value in result.counts.items())
     console.print(f"[bold]{compiled.plan.spec.name}[/bold]: {counts}")
     for reason, count in sorted(result.failures.items()):

@@ -340,3 +340,16 @@ template:
     assert gate["problems"] and gate["problems"][0]["item"].startswith("docs/")
     assert "not rendered exactly once" in gate["problems"][0]["rule"]
     assert "record 0 (docs/" in capsys.readouterr().err
+
+
+def test_strict_policy_stops_before_any_request(project, fake_server, capsys):
+    _corpus(project.root)
+    (project.root / "docs" / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    spec_text = llm_spec(fake_server.base_url).replace("  chunk_size:", "  on_unreadable: strict\n  chunk_size:")
+    assert _build(project(spec_text)) == 2
+    assert fake_server.count == 0
+    assert "docs/broken.pdf" in capsys.readouterr().err
+    relaxed = project(llm_spec(fake_server.base_url))
+    assert _build(relaxed) == 0  # reported, and the rest of the corpus goes on
+    report = json.loads((project.root / "out" / "ingestion_report.json").read_text())
+    assert [item["file"] for item in report["skipped"]] == ["docs/broken.pdf"]
