@@ -22,7 +22,7 @@ from corrigenda.compiler.compile import Compiled
 from corrigenda.compiler.plan import Plan
 from corrigenda.emit.card import render_card, write_card
 from corrigenda.emit.gate import GateProblem
-from corrigenda.emit.manifest import write_manifest
+from corrigenda.emit.manifest import MANIFEST, write_manifest
 from corrigenda.emit.records import build_records
 from corrigenda.emit.writers import (
     write_axolotl_config,
@@ -267,6 +267,8 @@ class Build:
         refusal = self._refusal(counts, problems, records)
         if refusal:
             result.refusal = refusal
+            # An older release left here no longer describes this plan: without its manifest, `check` refuses it.
+            (self.out_dir / MANIFEST).unlink(missing_ok=True)
             gate = {
                 "reason": refusal,
                 "problems": [{"record": p.index, "item": p.item, "rule": p.rule} for p in problems],

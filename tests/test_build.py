@@ -353,3 +353,16 @@ def test_strict_policy_stops_before_any_request(project, fake_server, capsys):
     assert _build(relaxed) == 0  # reported, and the rest of the corpus goes on
     report = json.loads((project.root / "out" / "ingestion_report.json").read_text())
     assert [item["file"] for item in report["skipped"]] == ["docs/broken.pdf"]
+
+
+def test_a_failed_rebuild_withdraws_the_old_release(project, fake_server):
+    _corpus(project.root)
+    spec = project(llm_spec(fake_server.base_url))
+    assert _build(spec, "--limit", "3") == 0
+    out = project.root / "out"
+    assert len(json.loads((out / "axolotl_correction_conversations.json").read_text())) == 3  # --limit: 3 chunks
+    assert main(["check", str(out)]) == 0
+    fake_server.responder = lambda body, n: Reply(status=500)
+    assert _build(spec, "--no-resume") == 1
+    assert main(["check", str(out)]) == 1  # the stale files are no longer a release
+    assert main(["check", str(out / "axolotl_chat_template.jsonl")]) == 0  # but nothing was destroyed

@@ -97,8 +97,7 @@ def check_path(path: Path, tokenizer: Path | None = None) -> CheckResult:
     result = CheckResult(path)
     main = path
     if path.is_dir():
-        if (path / MANIFEST).exists():
-            result.problems += verify_manifest(path)
+        result.problems += verify_manifest(path)  # a release directory always has one
         main = path / MAIN_FILE
         if (path / CHAT_FILE).exists():
             _, chat_problems = check_chat_lines(path / CHAT_FILE)
