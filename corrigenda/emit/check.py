@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from corrigenda.emit.gate import GateProblem, file_problems
-from corrigenda.emit.manifest import MANIFEST, verify_manifest
+from corrigenda.emit.manifest import verify_manifest
 from corrigenda.emit.writers import CHAT_FILE, MAIN_FILE
 
 
