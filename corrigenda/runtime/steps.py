@@ -38,7 +38,6 @@ class StepRunner:
     def __init__(self, step: StepSpec, prompt: PromptFile | None, caller: Caller, sampling: Sampling):
         self.step, self.prompt, self.caller, self.sampling = step, prompt, caller, sampling
         self.stats = StepStats()
-        self._round = 0
 
     def response_format(self) -> dict[str, Any] | None:
         if not self.step.structured_output or self.step.kind == "filter":
@@ -83,7 +82,7 @@ class StepRunner:
         item.rejections.append(rejection)
         item.finish(REJECTED, f"{self.step.name}: {rules[0].split(':')[0]}", "; ".join(rules))
 
-    def apply(self, item: Item, parsed: Any, answer: str) -> None:
+    def apply(self, item: Item, parsed: Any, answer: str, round_: int) -> None:
         if self.step.kind == "filter":
             item.values["suitable"] = parsed
             item.values["filter_reason"] = answer
@@ -94,7 +93,7 @@ class StepRunner:
             item.values["verified"] = parsed.accepted
             item.values["verify_reasons"] = parsed.reasons
             if not parsed.accepted:
-                self.reject(item, parsed.reasons, self._round)
+                self.reject(item, parsed.reasons, round_)
             return
         item.conversation = parsed
         item.values.update(asdict(parsed))
@@ -103,7 +102,6 @@ class StepRunner:
         """One pass of the step; `round_` > 0 is a regeneration after a rejection and draws fresh samples."""
         attempts: list[dict[str, Any]] = item.debug.setdefault(self.step.name, [])
         last_problem = "no answer"
-        self._round = round_
         first = round_ * (self.step.max_retries + 1)
         if self.step.kind == "verify" and item.conversation is not None:
             problems = conversation_problems(item.conversation)
@@ -144,7 +142,7 @@ class StepRunner:
                     record["error"] = f"parse: {parsed.reason}"
                     continue
                 record["parsed"] = parsed if isinstance(parsed, bool) else asdict(parsed)
-                self.apply(item, parsed, answer)
+                self.apply(item, parsed, answer, round_)
                 return
             item.finish(
                 FAILED,
