@@ -241,7 +241,7 @@ class Build:
             [(i.chunk.chunk_id, i.chunk.source, i.conversation) for i in accepted], spec.template
         )
         generators = [runner for runner in self.runners if runner.step.kind == "generate"]
-        suitable = generators[0].stats.total if generators else 0
+        suitable = sum(1 for item in items if generators and generators[0].step.name in item.reached)
         counts = {
             "chunks": len(items),
             "unsuitable": outcomes[UNSUITABLE],

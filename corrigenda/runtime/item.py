@@ -22,6 +22,7 @@ class Item:
     reason: str | None = None  # the full story, for the debug log and reports
     conversation: Conversation | None = None
     rejections: list[dict[str, Any]] = field(default_factory=list)
+    reached: set[str] = field(default_factory=set)  # names of the steps that ran on this item
     debug: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # step -> attempts
 
     def finish(self, outcome: str, reason_key: str | None = None, reason: str | None = None) -> None:

@@ -53,14 +53,13 @@ class Pipeline:
         for index, runner in enumerate(self.runners):
             if item.outcome != PENDING:
                 break
-            runner.stats.total += 1
             await runner.run(item)
             if runner.step.kind == "verify":
                 await self._regenerate(item, runner, self.runners[:index])
         if item.outcome == PENDING:
             item.finish(ACCEPTED)
         self._write_debug(item)
-        item.debug = {}  # written; keep memory flat
+        item.debug, item.values, item.context = {}, {}, {}  # written or no longer needed: keep memory flat
         if self.on_item_done:
             self.on_item_done(item)
         return item

@@ -40,7 +40,7 @@ class Progress:
     def table(self) -> Table:
         elapsed = time.monotonic() - self.started
         table = Table(title=f"chunks read: {self.ingested()}", title_justify="left")
-        for column in ("step", "done", "reached", "in flight", "failed", "cached", "tokens in", "tokens out", "USD"):
+        for column in ("step", "done", "started", "in flight", "failed", "cached", "tokens in", "tokens out", "USD"):
             table.add_column(column, justify="left" if column == "step" else "right")
         table.add_column("rate/s", justify="right")
         table.add_column("ETA", justify="right")

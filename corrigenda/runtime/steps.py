@@ -101,6 +101,8 @@ class StepRunner:
     async def run(self, item: Item, round_: int = 0) -> None:
         """One pass of the step; `round_` > 0 is a regeneration after a rejection and draws fresh samples."""
         attempts: list[dict[str, Any]] = item.debug.setdefault(self.step.name, [])
+        item.reached.add(self.step.name)
+        self.stats.total += 1
         last_problem = "no answer"
         first = round_ * (self.step.max_retries + 1)
         if self.step.kind == "verify" and item.conversation is not None:
