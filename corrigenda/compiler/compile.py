@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from corrigenda.compiler.diagnostics import PathPart, Problem, SourceMap, SpecEr
 from corrigenda.compiler.loader import load_spec, read_yaml
 from corrigenda.compiler.plan import InputFile, Plan, PromptText
 from corrigenda.compiler.spec import INPUT_VARIABLES, STEP_OUTPUTS, Spec
+from corrigenda.digest import file_sha256
 from corrigenda.ingest.corpus import IngestionReport, discover
 from corrigenda.resources import data_dir
 from corrigenda.templating import PromptError, PromptFile, compiled, load_prompt
@@ -52,15 +52,6 @@ def _line_of(source: str, name: str) -> int:
         if pattern.search(line):
             return number
     return 1
-
-
-def _file_sha256(path: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
 
 
 def _check_template(source: SourceMap, path: list[PathPart], text: str) -> list[Problem]:
@@ -136,7 +127,7 @@ def compile_spec(spec_file: Path, for_build: bool = False) -> Compiled:
 
     inputs = []
     for file in files:
-        digest, size = _file_sha256(file)
+        digest, size = file_sha256(file)
         inputs.append(InputFile(path=_relative(file, spec_dir), sha256=digest, bytes=size))
     plan = Plan(
         spec_file=str(spec_file),

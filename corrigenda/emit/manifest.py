@@ -3,7 +3,6 @@ directory is complete and unmodified."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -11,17 +10,14 @@ from typing import Any
 from corrigenda import __version__
 from corrigenda.atomic import write_json
 from corrigenda.compiler.plan import Plan
+from corrigenda.digest import file_sha256
 
 MANIFEST = "manifest.json"
 
 
 def file_digest(path: Path) -> dict[str, Any]:
-    digest, size = hashlib.sha256(), 0
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-            size += len(block)
-    return {"sha256": digest.hexdigest(), "bytes": size}
+    digest, size = file_sha256(path)
+    return {"sha256": digest, "bytes": size}
 
 
 def write_manifest(out_dir: Path, plan: Plan, files: list[Path], counts: dict[str, Any]) -> Path:
