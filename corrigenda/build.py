@@ -81,18 +81,19 @@ def _items(chunks: Iterator[Chunk], needs_facts: bool) -> Iterator[Item]:
     """Items in corpus order. The heuristic engine draws wrong answers from the same source file (a JSONL file's
     records count as one source), so chunks are grouped by source; they arrive contiguously."""
     order = itertools.count()
+    if not needs_facts:
+        yield from (Item(next(order), chunk, chunk.variables()) for chunk in chunks)
+        return
     for _, group in itertools.groupby(chunks, key=lambda chunk: chunk.source):
         members = list(group)
-        pool = FactPool.from_texts([c.text for c in members]) if needs_facts else None
+        pool = FactPool.from_texts([c.text for c in members])
         for chunk in members:
-            context: dict[str, Any] = {}
-            if pool is not None:
-                context = {
-                    "text": chunk.text,
-                    "title": chunk.title,
-                    "facts": pool,
-                    "digest": f"{chunk.content_hash}:{pool.digest}:{chunk.title}",
-                }
+            context = {
+                "text": chunk.text,
+                "title": chunk.title,
+                "facts": pool,
+                "digest": f"{chunk.content_hash}:{pool.digest}:{chunk.title}",
+            }
             yield Item(next(order), chunk, chunk.variables(), context)
 
 
@@ -116,12 +117,16 @@ class Build:
         self.cache = CallCache(base / self.plan.spec.output.cache)
         used = list(dict.fromkeys(step.model for step in self.plan.spec.steps))
         self.callers = {
-            name: Caller(name, self.plan.spec.models[name], _backend(self.plan, name), self.cache, options.offline)
+            name: Caller(
+                name,
+                self.plan.spec.models[name],
+                _backend(self.plan, name),
+                self.cache,
+                offline=options.offline,
+                read_cache=options.resume,
+            )
             for name in used
         }
-        if not options.resume:
-            for caller in self.callers.values():
-                caller.read_cache = False
         self.runners = [
             StepRunner(
                 step,

@@ -61,6 +61,7 @@ class Caller:
         backend: Backend,
         cache: CallCache,
         offline: bool = False,
+        read_cache: bool = True,
         rng: random.Random | None = None,
     ):
         self.name, self.model, self.backend, self.cache, self.offline = name, model, backend, cache, offline
@@ -68,7 +69,7 @@ class Caller:
         self.limiter = RateLimiter(model.rpm, model.tpm)
         self.slots = asyncio.Semaphore(model.concurrency)
         self._rng = rng or random.Random()
-        self.read_cache = True  # False: ask again even when an answer is stored (--no-resume); still store answers
+        self.read_cache = read_cache  # False (--no-resume): ask again even when an answer is stored; still store it
 
     def key(self, request: Request) -> str:
         material: dict[str, Any] = {
