@@ -69,6 +69,7 @@ class BuildResult:
     counts: dict[str, int]
     failures: dict[str, int]
     usage: list[Any]
+    failure_examples: dict[str, str] = field(default_factory=dict)  # reason key -> one full reason
     files: list[Path] = field(default_factory=list)
     gate_problems: list[GateProblem] = field(default_factory=list)
     released: bool = False
@@ -258,6 +259,9 @@ class Build:
         }
         usage = [caller.usage for caller in self.callers.values()]
         result = BuildResult(self.out_dir, counts, dict(failures), usage, gate_problems=problems)
+        for item in items:
+            if item.outcome == FAILED and item.reason_key:
+                result.failure_examples.setdefault(item.reason_key, item.reason or item.reason_key)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         files = [self.report.write(self.out_dir), *(u.write(self.out_dir) for u in usage)]
         failed_rows = [

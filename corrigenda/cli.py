@@ -120,7 +120,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{name} {value}" for name, value in result.counts.items())
     console.print(f"[bold]{compiled.plan.spec.name}[/bold]: {counts}")
     for reason, count in sorted(result.failures.items()):
-        console.print(f"  failed: {reason}: {count}")
+        console.print(f"  failed: {reason}: {count} (e.g. {result.failure_examples[reason]})")
     for usage in result.usage:
         console.print(
             f"  {usage.name} ({usage.model}): {usage.input_tokens:,} in / {usage.output_tokens:,} out tokens, "

@@ -155,11 +155,11 @@ def read_documents(files: list[Path], base: Path, report: IngestionReport) -> It
                 for document in read_jsonl(
                     file, source, lambda line, why, s=source: report.bad_lines.append(f"{s}:{line}: {why}")
                 ):
+                    if not yielded:
+                        report.files_read.append(source)
                     yielded = True
                     yield document
-                if yielded:
-                    report.files_read.append(source)
-                else:
+                if not yielded:
                     report.skipped.append({"file": source, "reason": "no valid records"})
                 continue
             if kind in ("txt", "md"):
@@ -176,7 +176,7 @@ def read_documents(files: list[Path], base: Path, report: IngestionReport) -> It
         except OSError as exc:
             report.skipped.append({"file": source, "reason": f"cannot read: {exc.strerror or exc}"})
             continue
-        report.files_read.append(source)
+        report.files_read.append(source)  # before yielding: a consumer may stop early (--limit)
         yield document
 
 

@@ -51,6 +51,8 @@ class StepStats:
     output_tokens: int = 0
     usd: float = 0.0
     cached: int = 0
+    retries: int = 0
+    last_error: str | None = None  # the latest transient error, so a struggling endpoint shows while it happens
 
 
 class Caller:
@@ -126,6 +128,8 @@ class Caller:
                     completion = await self.backend.complete(request)
                 except TransientError as exc:
                     reason, retry_after = exc.reason, exc.retry_after
+                    stats.retries += attempt < self.model.max_attempts
+                    stats.last_error = f"{self.name}: {reason}"
                 except PermanentError as exc:
                     self.usage.failures += 1
                     self.usage.requests += attempt

@@ -99,8 +99,10 @@ class OpenAIBackend:
             if self.model.mode == "completion":
                 return await self._complete_text(request)
             return await self._complete_chat(request)
-        except openai.APITimeoutError:
-            raise TransientError(f"timed out after {self.model.timeout_s:g} s") from None
+        except openai.APITimeoutError as exc:
+            cause = exc.__cause__  # the transport's own words: a read timeout, or a refused connection
+            detail = f"{type(cause).__name__}: {cause}" if cause else "no answer"
+            raise TransientError(f"timed out (timeout_s {self.model.timeout_s:g}): {detail}") from None
         except openai.APIConnectionError as exc:
             raise TransientError(f"connection error: {exc.__cause__ or exc}") from None
         except openai.APIStatusError as exc:

@@ -39,8 +39,21 @@ class Progress:
 
     def table(self) -> Table:
         elapsed = time.monotonic() - self.started
-        table = Table(title=f"chunks read: {self.ingested()}", title_justify="left")
-        for column in ("step", "done", "started", "in flight", "failed", "cached", "tokens in", "tokens out", "USD"):
+        errors = [runner.stats.last_error for runner in self.runners if runner.stats.last_error]
+        title = f"chunks read: {self.ingested()}" + (f"   last error: {errors[-1][:120]}" if errors else "")
+        table = Table(title=title, title_justify="left")
+        for column in (
+            "step",
+            "done",
+            "started",
+            "in flight",
+            "retries",
+            "failed",
+            "cached",
+            "tokens in",
+            "tokens out",
+            "USD",
+        ):
             table.add_column(column, justify="left" if column == "step" else "right")
         table.add_column("rate/s", justify="right")
         table.add_column("ETA", justify="right")
@@ -51,6 +64,7 @@ class Progress:
                 str(s.done),
                 str(s.total),
                 str(s.in_flight),
+                str(s.retries),
                 str(s.failed),
                 str(s.cached),
                 f"{s.input_tokens:,}",
@@ -66,9 +80,12 @@ class Progress:
         for runner in self.runners:
             s = runner.stats
             parts.append(
-                f"{runner.step.name}: {s.done}/{s.total} done, {s.in_flight} in flight, {s.failed} failed, "
-                f"{s.cached} cached, {s.input_tokens:,}/{s.output_tokens:,} tokens, ${s.usd:.4f}"
+                f"{runner.step.name}: {s.done}/{s.total} done, {s.in_flight} in flight, {s.retries} retries, "
+                f"{s.failed} failed, {s.cached} cached, {s.input_tokens:,}/{s.output_tokens:,} tokens, ${s.usd:.4f}"
             )
+        errors = [runner.stats.last_error for runner in self.runners if runner.stats.last_error]
+        if errors:
+            parts.append(f"last error: {errors[-1][:200]}")
         return f"[{time.monotonic() - self.started:6.0f}s] " + "; ".join(parts)
 
     async def run(self, work: asyncio.Future) -> None:
