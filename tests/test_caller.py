@@ -46,7 +46,9 @@ def test_429_with_retry_after_is_honoured(fake_server, tmp_path):
     fake_server.responder = lambda body, n: Reply(status=429, retry_after=0.3) if n == 1 else Reply("fine")
     caller = _caller(fake_server, tmp_path)
     started = time.monotonic()
-    completion, cached = _call(caller, _request())
+    stats = StepStats()
+    completion, cached = _call(caller, _request(), stats)
+    assert stats.retries == 1 and "HTTP 429" in stats.last_error  # shown live in the progress display
     assert completion.content == "fine" and not cached
     assert time.monotonic() - started >= 0.3
     assert fake_server.count == 2
