@@ -82,6 +82,19 @@ def test_chat_template_file_marks_only_the_flawed_answer_untrained(release):
         assert [m["train"] for m in messages] == [False, False, False, True]
 
 
+def test_check_reads_a_chat_template_file_too(release, tmp_path, capsys):
+    assert main(["check", str(release / "axolotl_chat_template.jsonl")]) == 0
+    lines = (release / "axolotl_chat_template.jsonl").read_text().splitlines()
+    record = json.loads(lines[0])
+    record["messages"][3]["train"] = False  # now the correction would be masked too
+    broken = tmp_path / "chat.jsonl"
+    broken.write_text("\n".join([*lines[1:], json.dumps(record), "{not json"]) + "\n")
+    assert main(["check", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert f"chat.jsonl:{len(lines)}: expected exactly one assistant message with train: false" in err
+    assert f"chat.jsonl:{len(lines) + 1}: malformed record" in err
+
+
 def test_axolotl_config_names_the_files_and_masks_inputs(release):
     config = YAML(typ="safe").load((release / "axolotl_config.yaml").read_text())
     assert config["train_on_inputs"] is False
