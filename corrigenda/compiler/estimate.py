@@ -38,7 +38,8 @@ class Estimate:
 
 
 def estimate(compiled: Compiled, chunks: Iterable[Chunk]) -> Estimate:
-    """Every LLM step is priced as if every chunk reached it (an upper bound: the filter drops some)."""
+    """Every LLM step is priced once per chunk, as if every chunk reached it (the filter drops some; retries after
+    errors or unusable answers, and regenerations of rejected conversations, each add one more call)."""
     plan = compiled.plan
     encoding = get_encoding(plan.spec.inputs.encoding)
     result = Estimate()
@@ -62,7 +63,9 @@ def estimate(compiled: Compiled, chunks: Iterable[Chunk]) -> Estimate:
         if row.engine != "openai":
             row.note = "built-in engine: no requests, no cost"
         elif step.kind != "filter":
-            row.note = "upper bound: assumes every chunk passes the filter"
+            row.note = "every chunk assumed to pass the filter; one call each (retries not included)"
+        else:
+            row.note = "one call per chunk (retries not included)"
     result.documents = len(doc_ids)
     result.steps = steps
     return result
