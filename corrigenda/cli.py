@@ -86,7 +86,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
             row.note,
         )
     console.print(steps)
-    console.print(f"total: about ${result.usd:.4f} (one call per chunk and step; the filter usually lowers it, retries raise it)")
+    console.print(
+        f"total: about ${result.usd:.4f} (one call per chunk and step; the filter usually lowers it, retries raise it)"
+    )
     return EXIT_OK
 
 
