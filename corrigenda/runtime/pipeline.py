@@ -9,6 +9,7 @@ remains for it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,9 +31,11 @@ class Pipeline:
         window: int,
         debug_dir: Path | None = None,
         on_item_done: Callable[[Item], None] | None = None,
+        collect: bool = True,
     ):
         self.runners, self.window, self.debug_dir = runners, window, debug_dir
         self.on_item_done = on_item_done
+        self.collect = collect  # False: finished items go only to on_item_done (memory flat in the item count)
         self.ingested = 0
 
     def _write_debug(self, item: Item) -> None:
@@ -59,7 +62,9 @@ class Pipeline:
         if item.outcome == PENDING:
             item.finish(ACCEPTED)
         self._write_debug(item)
-        item.debug, item.values, item.context = {}, {}, {}  # written or no longer needed: keep memory flat
+        # Written or no longer needed: a finished item keeps its provenance and conversation, not the chunk text.
+        item.debug, item.values, item.context = {}, {}, {}
+        item.chunk = dataclasses.replace(item.chunk, text="")
         if self.on_item_done:
             self.on_item_done(item)
         return item
@@ -78,7 +83,8 @@ class Pipeline:
             await verifier.run(item, round_)
 
     async def run(self, items: Iterator[Item]) -> list[Item]:
-        """Every item, in input order, each finished (accepted, unsuitable, failed or rejected)."""
+        """Every item, in input order, each finished (accepted, unsuitable, failed or rejected); empty unless
+        `collect`."""
         finished: list[Item] = []
 
         def next_item() -> Item | None:
@@ -89,7 +95,9 @@ class Pipeline:
 
         async def worker() -> None:
             while (item := next_item()) is not None:
-                finished.append(await self.process(item))
+                done = await self.process(item)
+                if self.collect:
+                    finished.append(done)
 
         workers = [asyncio.create_task(worker()) for _ in range(self.window)]
         try:
