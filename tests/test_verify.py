@@ -174,3 +174,13 @@ def test_any_well_formed_judgement_parses_to_exactly_its_verdicts(verdicts, reas
     assert [name for name, (ok, _) in judgement.criteria.items() if not ok] == [
         name for name, ok in zip(JUDGE_CRITERIA, verdicts, strict=True) if not ok
     ]
+
+
+@given(st.text(min_size=1, max_size=120).filter(lambda s: any(ch.isalnum() for ch in s)))
+def test_a_question_differing_only_in_case_and_punctuation_is_a_duplicate(question):
+    finder = DuplicateFinder()
+    assert finder.check("first", question) is None
+    variant = "¿" + question.upper().replace(" ", "  ") + "?!"
+    if question.upper().lower() != question.lower():
+        return  # case mappings that change the text itself (ß -> SS) are not the same question
+    assert finder.check("second", variant) == "first"
