@@ -7,7 +7,6 @@ existing file, shape rules only).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -66,10 +65,3 @@ def file_problems(records: Any) -> list[GateProblem]:
     for index, record in enumerate(records):
         out += record_problems(record, index)
     return out
-
-
-def summarise(problems: Sequence[GateProblem], limit: int = 20) -> list[str]:
-    lines = [str(problem) for problem in problems[:limit]]
-    if len(problems) > limit:
-        lines.append(f"... and {len(problems) - limit} more")
-    return lines

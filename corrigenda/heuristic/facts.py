@@ -22,8 +22,6 @@ AFTER_MONTH = re.compile(rf"\b(?:{MONTHS})\.?\s*$")
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“(]?[A-Z])|\n\s*\n")
 NAME_STOPWORDS = {"The", "This", "That", "These", "Those", "In", "On", "At", "By", "For", "When", "After", "Before"}
 
-KIND_WORDS = {"year": "year", "number": "number", "name": "name"}
-
 
 @dataclass(frozen=True)
 class Fact:
