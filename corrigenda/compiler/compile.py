@@ -217,7 +217,8 @@ def _environment_problems(spec: Spec, source: SourceMap, for_build: bool) -> lis
             problems.append(
                 source.problem(
                     ["models", name, "api_key_env"],
-                    f"environment variable {model.api_key_env} is not set",
+                    f"environment variable {model.api_key_env} is not set (for an endpoint that needs no key, "
+                    "set it to any value or remove api_key_env)",
                     severity,
                 )
             )
