@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,8 +21,12 @@ from corrigenda.runtime.steps import StepRunner
 
 
 def debug_name(chunk_id: str) -> str:
-    """A stable, filesystem-safe file name for one item (`docs/a.txt#3` -> `docs_a.txt_3`)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", chunk_id).strip("_")[:180] or "item"
+    """A stable, filesystem-safe file name for one item (`docs/a.txt#3` -> `docs_a.txt_3`); long ids are shortened
+    with a hash so two items never share a file."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", chunk_id).strip("_") or "item"
+    if len(name) > 180:
+        name = f"{name[:160]}_{hashlib.sha256(chunk_id.encode('utf-8')).hexdigest()[:16]}"
+    return name
 
 
 class Pipeline:
