@@ -18,6 +18,7 @@ from fpdf import FPDF
 
 from corrigenda.cli import main
 from corrigenda.runtime.cache import CallCache
+from corrigenda.runtime.pipeline import debug_name
 
 RAILROAD = (
     "The Central Pacific broke ground in Sacramento on January 8, 1863. The Union Pacific began at Omaha in 1865. "
@@ -183,7 +184,7 @@ def test_reasoning_models_think_blocks_and_fields_are_separated(project, fake_se
     records = json.loads((out / "axolotl_correction_conversations.json").read_text())
     text = json.dumps(records)
     assert "decoy" not in text and "<think>" not in text
-    debug = json.loads((out / "debug_outputs" / "generate" / "docs_railroad.txt_0.json").read_text())
+    debug = json.loads((out / "debug_outputs" / "generate" / f"{debug_name('docs/railroad.txt#0')}.json").read_text())
     assert "decoy" in debug["attempts"][0]["reasoning"] and "extra thoughts" in debug["attempts"][0]["reasoning"]
     assert json.loads((out / "large_model_tokens.json").read_text())["output_tokens"] > 0
 
@@ -194,7 +195,8 @@ def test_malformed_answers_are_retried_with_fresh_samples(project, fake_server):
     spec = project(llm_spec(fake_server.base_url))
     assert _build(spec) == 0
     assert all(count == 2 for count in seen.values())
-    debug = json.loads((project.root / "out/debug_outputs/generate/docs_railroad.txt_0.json").read_text())
+    debug_file = project.root / "out" / "debug_outputs" / "generate" / f"{debug_name('docs/railroad.txt#0')}.json"
+    debug = json.loads(debug_file.read_text())
     assert "parse: incomplete conversation" in debug["attempts"][0]["error"]
     requests = fake_server.count
     assert _build(spec) == 0 and fake_server.count == requests  # both samples were cached
@@ -366,3 +368,10 @@ def test_a_failed_rebuild_withdraws_the_old_release(project, fake_server):
     assert _build(spec, "--no-resume") == 1
     assert main(["check", str(out)]) == 1  # the stale files are no longer a release
     assert main(["check", str(out / "axolotl_chat_template.jsonl")]) == 0  # but nothing was destroyed
+
+
+def test_debug_file_names_are_readable_and_never_shared():
+    assert debug_name("docs/a b.txt#0").startswith("docs_a_b.txt_0-")
+    assert debug_name("docs/a b.txt#0") != debug_name("docs/a_b.txt#0")
+    long = "d/" + "x" * 400 + ".txt#1"
+    assert len(debug_name(long)) < 200 and debug_name(long) != debug_name(long.replace("#1", "#2"))

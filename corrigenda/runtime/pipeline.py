@@ -21,12 +21,10 @@ from corrigenda.runtime.steps import StepRunner
 
 
 def debug_name(chunk_id: str) -> str:
-    """A stable, filesystem-safe file name for one item (`docs/a.txt#3` -> `docs_a.txt_3`); long ids are shortened
-    with a hash so two items never share a file."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", chunk_id).strip("_") or "item"
-    if len(name) > 180:
-        name = f"{name[:160]}_{hashlib.sha256(chunk_id.encode('utf-8')).hexdigest()[:16]}"
-    return name
+    """A stable, filesystem-safe file name for one item (`docs/a.txt#3` -> `docs_a.txt_3-<hash>`): readable, and
+    the hash of the exact id keeps two items (`a b.txt`, `a_b.txt`) from ever sharing a file."""
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", chunk_id).strip("_")[:160] or "item"
+    return f"{readable}-{hashlib.sha256(chunk_id.encode('utf-8')).hexdigest()[:10]}"
 
 
 class Pipeline:
