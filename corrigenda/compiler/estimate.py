@@ -59,7 +59,7 @@ def estimate(compiled: Compiled, chunks: Iterable[Chunk]) -> Estimate:
             row.output_tokens += step.output_budget
     for step, row in zip(plan.spec.steps, steps, strict=True):
         pricing = plan.model(step).pricing
-        row.usd = (row.input_tokens * pricing.input_per_million + row.output_tokens * pricing.output_per_million) / 1e6
+        row.usd = pricing.cost(row.input_tokens, row.output_tokens)
         if row.engine != "openai":
             row.note = "built-in engine: no requests, no cost"
         elif step.kind != "filter":

@@ -53,6 +53,10 @@ class Pricing(Strict):
     input_per_million: float = Field(default=0.0, ge=0, description="USD per million input tokens.")
     output_per_million: float = Field(default=0.0, ge=0, description="USD per million output tokens.")
 
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        """USD for that many tokens."""
+        return (input_tokens * self.input_per_million + output_tokens * self.output_per_million) / 1e6
+
 
 class ModelSpec(Strict):
     """One named model: where it is served and how hard we may push it."""

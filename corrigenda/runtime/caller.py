@@ -88,16 +88,15 @@ class Caller:
 
     def _account(self, completion: Completion, attempts: int, stats: StepStats) -> None:
         self.usage.add(
-            completion.input_tokens, completion.output_tokens, completion.reasoning_tokens, completion.usage_estimated
+            completion.input_tokens,
+            completion.output_tokens,
+            completion.reasoning_tokens,
+            completion.usage_estimated,
+            attempts,
         )
-        self.usage.requests += attempts
-        self.usage.retries += attempts - 1
         stats.input_tokens += completion.input_tokens
         stats.output_tokens += completion.output_tokens
-        pricing = self.model.pricing
-        stats.usd += (
-            completion.input_tokens * pricing.input_per_million + completion.output_tokens * pricing.output_per_million
-        ) / 1e6
+        stats.usd += self.model.pricing.cost(completion.input_tokens, completion.output_tokens)
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.model.backoff_max_s, self.model.backoff_s * 2 ** (attempt - 1))
@@ -131,9 +130,7 @@ class Caller:
                     stats.retries += attempt < self.model.max_attempts
                     stats.last_error = f"{self.name}: {reason}"
                 except PermanentError as exc:
-                    self.usage.failures += 1
-                    self.usage.requests += attempt
-                    self.usage.retries += attempt - 1
+                    self.usage.failed(attempt)
                     raise CallFailed(str(exc), attempt) from None
                 else:
                     self.cache.put(
@@ -151,7 +148,5 @@ class Caller:
             RateLimiter.settle(reservation, 0)
             if attempt < self.model.max_attempts:
                 await asyncio.sleep(retry_after if retry_after is not None else self._backoff(attempt))
-        self.usage.failures += 1
-        self.usage.requests += self.model.max_attempts
-        self.usage.retries += self.model.max_attempts - 1
+        self.usage.failed(self.model.max_attempts)
         raise CallFailed(f"{reason} (gave up after {self.model.max_attempts} attempts)", self.model.max_attempts)

@@ -32,22 +32,31 @@ class ModelUsage:
 
     @property
     def input_cost(self) -> float:
-        return self.input_tokens * self.pricing.input_per_million / 1e6
+        return self.pricing.cost(self.input_tokens, 0)
 
     @property
     def output_cost(self) -> float:
-        return self.output_tokens * self.pricing.output_per_million / 1e6
+        return self.pricing.cost(0, self.output_tokens)
 
     @property
     def usd(self) -> float:
         return self.input_cost + self.output_cost
 
-    def add(self, input_tokens: int, output_tokens: int, reasoning_tokens: int, estimated: bool) -> None:
+    def add(self, input_tokens: int, output_tokens: int, reasoning_tokens: int, estimated: bool, attempts: int) -> None:
+        """One finished call (from the server or the cache) and the HTTP attempts it took."""
         self.calls += 1
+        self.requests += attempts
+        self.retries += attempts - 1
         self.input_tokens += input_tokens
         self.output_tokens += output_tokens
         self.reasoning_tokens += reasoning_tokens
         self.estimated_calls += int(estimated)
+
+    def failed(self, attempts: int) -> None:
+        """One call that never produced an answer."""
+        self.failures += 1
+        self.requests += attempts
+        self.retries += attempts - 1
 
     def as_file(self) -> dict[str, Any]:
         return {
