@@ -20,7 +20,15 @@ NUMBER = re.compile(r"(?<![\w.,\-/$£€])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?
 NAME = re.compile(r"\b[A-Z][a-z]+(?:(?:\s+(?:of|de|da|von|van|del|la)\s+|\s+)[A-Z][a-z]+){1,3}\b")
 AFTER_MONTH = re.compile(rf"\b(?:{MONTHS})\.?\s*$")
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“(]?[A-Z])|\n\s*\n")
-NAME_STOPWORDS = {"The", "This", "That", "These", "Those", "In", "On", "At", "By", "For", "When", "After", "Before"}
+# Capitalised only because they start a sentence or a clause: never the first word of a name.
+NAME_STOPWORDS = frozenset(
+    "The This That These Those In On At By For From To Of With Without When Where Which What Who Whom Whose Why "
+    "How After Before During Since Until While Although Though Because If Unless As So But And Or Nor Yet Then "
+    "Now Next Here There It Its He She They We You Your My Our His Her Their Them Us Me I Yes No Oh Well Also "
+    "Only Even Just Still Once Each Every All Some Any Many Most Much More Few Both Either Neither Such Another "
+    "Other Not Do Does Did Let Please Perhaps Meanwhile However Therefore Thus Instead Again First Last Later "
+    "Soon Said Says Cried Asked Replied Thought Exclaimed".split()
+)
 
 
 @dataclass(frozen=True)
@@ -51,9 +59,10 @@ def _names(sentence: str) -> list[Fact]:
     for match in NAME.finditer(sentence):
         words = match.group(0).split()
         start = match.start()
-        if words[0] in NAME_STOPWORDS:  # "The Union Pacific" -> "Union Pacific"
+        while words and words[0] in NAME_STOPWORDS:  # "So Alice" -> "Alice", "The Union Pacific" -> "Union Pacific"
             words = words[1:]
-            start = sentence.index(words[0], start)
+            if words:
+                start = sentence.index(words[0], start)
         if len(words) >= 2:
             found.append(Fact("name", sentence[start : match.end()], start, match.end()))
     return found

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from corrigenda.heuristic.facts import Fact, FactPool, facts_in, sentences
+from corrigenda.runtime.quality import LINK
 
 LICENCE_WORDS = re.compile(
     r"project gutenberg|licen[cs]e|copyright|all rights reserved|terms of use|warrant(?:y|ies)|disclaimer|"
@@ -59,16 +60,35 @@ class Candidate:
     wrong: str
 
 
+def is_prose(sentence: str) -> bool:
+    """A complete sentence of running text: not a page header, a table row or a reference with a link."""
+    words = sentence.split()
+    lowercase = sum(word[0].islower() and word.isalpha() for word in words)
+    return (
+        6 <= len(words) <= 60
+        and sentence[-1] in ".!?"
+        and lowercase >= 4
+        and lowercase >= 0.3 * len(words)
+        and not LINK.search(sentence)
+    )
+
+
+def _in_running_text(sentence: str, fact: Fact) -> bool:
+    """A lowercase word within three words before or two after: the fact is part of a clause, not of a running
+    page header glued into the sentence ("... 26 February 2019 FM 3-13.4 ...")."""
+    near = sentence[: fact.start].split()[-3:] + sentence[fact.end :].split()[:2]
+    return any(word[0].islower() and word.strip(",.;:").isalpha() for word in near)
+
+
 def candidates(text: str, pool: FactPool) -> list[Candidate]:
     """Sentences worth asking about, best first: a complete sentence with a fact that has a plausible swap."""
     found = []
     flat = " ".join(text.split())
     for sentence in sentences(text):
-        words = sentence.split()
-        if not 6 <= len(words) <= 60 or sentence[-1] not in ".!?":
+        if not is_prose(sentence):
             continue
         for fact in facts_in(sentence):
-            if sentence.count(fact.value) != 1:
+            if sentence.count(fact.value) != 1 or not _in_running_text(sentence, fact):
                 continue
             wrong = pool.distractor(fact, sentence)
             # A wrong statement that the text also makes (a near-identical sentence) would not be wrong.

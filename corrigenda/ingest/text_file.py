@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 import charset_normalizer
@@ -54,13 +55,16 @@ def markdown_title(text: str) -> str | None:
     return None
 
 
+GUTENBERG_PREFIX = re.compile(r"^\ufeff?The Project Gutenberg e[Bb]ook of\s+")
+
+
 def plain_title(text: str) -> str | None:
     """A plain-text file's first line when it reads like a heading: short, followed by a blank line, no full stop."""
     lines = text.lstrip().split("\n", 2)
     if len(lines) >= 2 and not lines[1].strip():
         first = lines[0].strip()
         if first and len(first) <= 80 and not first.endswith((".", ",", ";", ":")):
-            return first
+            return GUTENBERG_PREFIX.sub("", first)
     return None
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from typing import Any
 
 from corrigenda.emit.segmenter import Conversation
@@ -113,9 +112,21 @@ def validate_conversation(conversation: Conversation) -> Conversation | ParseFai
     return conversation
 
 
-def near_copy(a: str, b: str, threshold: float = 0.9) -> bool:
-    """Whether two answers say almost the same words (used by verify)."""
-    return SequenceMatcher(None, _normalised(a), _normalised(b), autojunk=False).ratio() >= threshold
+# Words a correction adds without correcting anything ("Yes, sorry, actually the answer is ...").
+_FILLER = frozenset(
+    "a an the i you we it is was are were be been am not no yes sorry apologies apologise apologize actually "
+    "indeed right correct incorrect wrong mistake error my me that this so answer first earlier previous said to "
+    "of in and but on at as for with its it's i'm let check again looked look again sure certainly really quite".split()
+)
+
+
+def near_copy(flawed: str, correct: str) -> bool:
+    """Whether the correction only repeats the flawed answer: it adds no content word of its own (used by verify).
+
+    A character-similarity threshold would also reject a good correction that quotes a long statement and changes
+    only the one wrong value in it."""
+    added = set(_normalised(correct).split()) - set(_normalised(flawed).split()) - _FILLER
+    return not added
 
 
 JUDGE_CRITERIA = ("flawed_is_wrong", "pushback_neutral", "correction_supported")
