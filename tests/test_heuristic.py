@@ -94,3 +94,35 @@ def test_generated_conversations_are_always_valid_corrections(values, sample):
     assert conversation.flawed_answer != conversation.correct_answer
     wrong_sentence = QUOTED.search(conversation.flawed_answer).group(1)
     assert wrong_sentence not in text
+
+
+def test_page_headers_and_sentence_openers_are_not_facts_to_ask_about():
+    from corrigenda.heuristic.facts import facts_in
+    from corrigenda.heuristic.rules import is_prose
+
+    assert not is_prose("Planning 26 February 2019 FM 3-13.4 2-7 2-36.")
+    assert not is_prose("The manual is available at https://armypubs.army.mil for every unit.")
+    assert is_prose("The Central Pacific broke ground in Sacramento on January 8, 1863.")
+    names = [
+        f.value for f in facts_in("So Alice hunted among the chessmen until Humpty Dumpty arrived.") if f.kind == "name"
+    ]
+    assert names == ["Humpty Dumpty"]  # "So Alice" is a sentence opener plus a one-word name
+
+
+def test_a_correction_that_quotes_the_statement_with_the_right_value_is_not_a_near_copy():
+    from corrigenda.runtime.parsing import near_copy
+
+    statement = "The Central Pacific broke ground in Sacramento on January 8, {year}, after two years of surveys."
+    flawed = f"It is 1862: “{statement.format(year=1862)}”"
+    correct = f"I got that wrong. It is 1863, not 1862. The correct statement is: “{statement.format(year=1863)}”"
+    assert not near_copy(flawed, correct)
+    assert near_copy("The answer is 1869.", "Yes, sorry, actually the answer is 1869!")
+
+
+def test_gutenberg_titles_lose_their_boilerplate_prefix(tmp_path):
+    from corrigenda.ingest.text_file import read_text_file
+
+    path = tmp_path / "book.txt"
+    path.write_text("\ufeffThe Project Gutenberg eBook of Through the Looking-Glass\n\nThis ebook is for the use...\n")
+    document, _ = read_text_file(path, "book.txt")
+    assert document.title == "Through the Looking-Glass"
