@@ -167,3 +167,16 @@ def test_rate_limiter_spaces_requests_and_settles_tokens():
         return at_second, now[0]
 
     assert asyncio.run(reserve_and_settle()) == (0.0, 60.0)
+
+
+def test_retry_after_header_forms():
+    from email.utils import formatdate
+
+    from corrigenda.runtime.openai_backend import retry_after_seconds
+
+    assert retry_after_seconds({"retry-after": "7"}) == 7.0
+    assert retry_after_seconds({"retry-after-ms": "250"}) == 0.25
+    in_a_minute = retry_after_seconds({"retry-after": formatdate(time.time() + 60, usegmt=True)})
+    assert 55 < in_a_minute <= 60
+    assert retry_after_seconds({"retry-after": "soon"}) is None
+    assert retry_after_seconds({}) is None

@@ -26,7 +26,8 @@ except ImportError:  # pragma: no cover - older openai releases
 NO_KEY = "not-needed"  # the client insists on some key; keyless local servers ignore it
 
 
-def _retry_after(headers: Any) -> float | None:
+def retry_after_seconds(headers: Any) -> float | None:
+    """The server's hint, from `retry-after-ms`, `retry-after` seconds, or `retry-after` as an HTTP date."""
     if headers is None:
         return None
     value = headers.get("retry-after-ms")
@@ -41,8 +42,12 @@ def _retry_after(headers: Any) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None  # unreadable: fall back to our own backoff
+    return max(0.0, parsed.timestamp() - time.time())
 
 
 def http_client(concurrency: int, timeout_s: float) -> httpx.AsyncClient:
@@ -109,7 +114,7 @@ class OpenAIBackend:
             status = exc.status_code
             detail = f"HTTP {status}: {str(exc.message)[:300]}"
             if status in (408, 409, 425, 429) or status >= 500:
-                raise TransientError(detail, _retry_after(exc.response.headers)) from None
+                raise TransientError(detail, retry_after_seconds(exc.response.headers)) from None
             raise PermanentError(detail) from None
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
