@@ -184,3 +184,26 @@ def test_a_question_differing_only_in_case_and_punctuation_is_a_duplicate(questi
     if question.upper().lower() != question.lower():
         return  # case mappings that change the text itself (ß -> SS) are not the same question
     assert finder.check("second", variant) == "first"
+
+
+def test_a_structured_judge_gets_a_json_schema_and_its_verdict_is_honoured(project, fake_server):
+    _corpus(project.root)
+
+    def responder(body, n):
+        if not _is_verify(body):
+            return default_reply(body, n)
+        panama = "Panama" in passage_of(body["messages"])
+        verdict = {name: {"ok": True, "reason": "fine"} for name in JUDGE_CRITERIA}
+        if panama:
+            verdict["correction_supported"] = {"ok": False, "reason": "the passage never says that"}
+        return Reply(json.dumps(verdict))
+
+    fake_server.responder = responder
+    step = VERIFY.format(regenerate=0) + "    structured_output: true\n"
+    assert _build(project(llm_spec(fake_server.base_url, verify_step=step))) == 0
+    formats = [b["response_format"] for b in fake_server.requests if _is_verify(b)]
+    assert formats and all(f["json_schema"]["schema"]["required"] == list(JUDGE_CRITERIA) for f in formats)
+    rejected = _rows(project.root / "out" / "rejected.jsonl")
+    assert [(r["source"], r["reasons"]) for r in rejected] == [
+        ("docs/canal.docx", ["correction_supported: the passage never says that"])
+    ]
