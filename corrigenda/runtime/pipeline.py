@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,8 @@ from pathlib import Path
 from corrigenda.atomic import write_json
 from corrigenda.runtime.item import ACCEPTED, PENDING, REJECTED, Item
 from corrigenda.runtime.steps import StepRunner
+
+READ_BATCH = 64  # items read per hop to the reading thread
 
 
 def debug_name(chunk_id: str) -> str:
@@ -87,27 +90,33 @@ class Pipeline:
 
     async def run(self, items: Iterator[Item]) -> list[Item]:
         """Every item, in input order, each finished (accepted, unsuitable, failed or rejected); empty unless
-        `collect`."""
-        finished: list[Item] = []
+        `collect`.
 
-        def next_item() -> Item | None:
-            item = next(items, None)
-            if item is not None:
-                self.ingested += 1
-            return item
+        Reading and chunking documents (a large PDF takes seconds) happens in a worker thread, a batch at a time, so
+        the event loop keeps every model's requests flowing meanwhile."""
+        finished: list[Item] = []
+        queue: asyncio.Queue[Item | None] = asyncio.Queue(maxsize=self.window)
+
+        async def read() -> None:
+            while batch := await asyncio.to_thread(lambda: list(itertools.islice(items, READ_BATCH))):
+                for item in batch:
+                    self.ingested += 1
+                    await queue.put(item)
+            for _ in range(self.window):
+                await queue.put(None)  # one stop signal per worker
 
         async def worker() -> None:
-            while (item := next_item()) is not None:
+            while (item := await queue.get()) is not None:
                 done = await self.process(item)
                 if self.collect:
                     finished.append(done)
 
-        workers = [asyncio.create_task(worker()) for _ in range(self.window)]
+        tasks = [asyncio.create_task(read()), *(asyncio.create_task(worker()) for _ in range(self.window))]
         try:
-            await asyncio.gather(*workers)
+            await asyncio.gather(*tasks)
         except BaseException:
-            for task in workers:
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             raise
         return sorted(finished, key=lambda item: item.order)
