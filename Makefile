@@ -28,9 +28,9 @@ lint: install
 dataset: install
 	$(BIN)/corrigenda build $(SPEC) --out $(OUT)
 
-# Build, then gate the release: schema, invariants and the manifest's hashes. Fails on any problem.
+# Build, then gate the release: schema, invariants, the manifest's hashes, and that it was built from SPEC as it is.
 release: dataset
-	$(BIN)/corrigenda check $(OUT)
+	$(BIN)/corrigenda check $(OUT) --spec $(SPEC)
 
 bench: install
 	$(BIN)/python bench/chunking.py

@@ -145,6 +145,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     from corrigenda.emit.check import check_path
 
     result = check_path(Path(args.path), Path(args.tokenizer) if args.tokenizer else None)
+    if args.spec:
+        from corrigenda.emit.manifest import built_from
+
+        try:
+            fingerprint = compile_spec(Path(args.spec)).plan.fingerprint
+        except SpecError as error:
+            return _print_problems(error)
+        result.problems += built_from(Path(args.path), fingerprint)
     for problem in result.problems[:50]:
         print(problem, file=sys.stderr)
     if len(result.problems) > 50:
@@ -210,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", help="axolotl_correction_conversations.json, a chat .jsonl, or a release directory")
     check.add_argument("--tokenizer", help="tokenizer.json: count trained/masked tokens the way Axolotl does")
     check.add_argument("--strict-boundaries", action="store_true", help="fail when a segment boundary splits a token")
+    check.add_argument("--spec", help="also require that the release was built from this spec as it is now")
     check.set_defaults(run=cmd_check)
 
     imp = commands.add_parser("import-augmentoolkit", help="convert an Augmentoolkit correction config")

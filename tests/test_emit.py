@@ -145,3 +145,14 @@ def test_a_template_that_breaks_the_contract_is_refused_with_the_record_named():
     records, problems = build_records([("doc#3", "doc", conversation)], rewriting)
     assert not records
     assert problems[0].item == "doc#3" and "template" in problems[0].rule
+
+
+def test_check_with_the_spec_refuses_a_release_built_from_an_older_plan(tmp_path, capsys):
+    spec = offline_project(tmp_path)
+    out = tmp_path / "release"
+    assert main(["build", str(spec), "--out", str(out)]) == 0
+    assert main(["check", str(out), "--spec", str(spec)]) == 0
+    sample = tmp_path / "samples" / "transcontinental-railroad.txt"
+    sample.write_text(sample.read_text() + "\nThe line was completed in 1869.\n")
+    assert main(["check", str(out), "--spec", str(spec)]) == 1
+    assert "rebuild" in capsys.readouterr().err

@@ -50,3 +50,17 @@ def verify_manifest(out_dir: Path) -> list[str]:
         elif file_digest(target) != expected:
             problems.append(f"{name}: changed since the build (sha256 differs from the manifest)")
     return problems
+
+
+def built_from(out_dir: Path, fingerprint: str) -> list[str]:
+    """Whether the release in `out_dir` was built from the plan with this fingerprint (the spec as it is now)."""
+    try:
+        recorded = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8")).get("plan_fingerprint")
+    except (FileNotFoundError, json.JSONDecodeError):
+        return []  # verify_manifest already names the problem
+    if recorded != fingerprint:
+        return [
+            f"{out_dir / MANIFEST}: built from plan {str(recorded)[:16]}, but the spec now compiles to "
+            f"{fingerprint[:16]} (inputs, prompts, models or settings changed): rebuild"
+        ]
+    return []
