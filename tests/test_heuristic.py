@@ -126,3 +126,28 @@ def test_gutenberg_titles_lose_their_boilerplate_prefix(tmp_path):
     path.write_text("\ufeffThe Project Gutenberg eBook of Through the Looking-Glass\n\nThis ebook is for the use...\n")
     document, _ = read_text_file(path, "book.txt")
     assert document.title == "Through the Looking-Glass"
+
+
+_sentence = st.lists(
+    st.one_of(
+        st.sampled_from(["the", "canal", "opened", "in", "on", "May", "President", "Abraham", "Lincoln", "So", "and"]),
+        st.integers(0, 3000).map(str),
+        st.integers(1000, 99999).map(lambda n: f"{n:,}"),
+        st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8),
+    ),
+    min_size=1,
+    max_size=20,
+).map(" ".join)
+
+
+@given(_sentence)
+def test_every_fact_is_exactly_where_it_says_it_is(sentence):
+    from corrigenda.heuristic.facts import facts_in
+
+    for fact in facts_in(sentence):
+        assert sentence[fact.start : fact.end] == fact.value
+        assert fact.kind in ("year", "number", "name")
+        if fact.kind == "year":
+            assert len(fact.value) == 4 and fact.value.isdigit()
+        if fact.kind == "name":
+            assert len(fact.value.split()) >= 2 and fact.value.split()[0] not in ("So", "The", "And")
