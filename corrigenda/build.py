@@ -298,7 +298,9 @@ class Build:
             "Failures": dict(failures),
             "Rejected conversations by reason (rejected.jsonl)": dict(rejections),
         }
-        files.append(write_card(self.out_dir, render_card(self.plan, counts, reasons, usage, records)))
+        per_source = Counter(item.chunk.source for item in items)
+        card = render_card(self.plan, counts, reasons, usage, records, dict(per_source))
+        files.append(write_card(self.out_dir, card))
         files.append(write_manifest(self.out_dir, self.plan, files, counts))
         result.files, result.released = files, True
         return result

@@ -119,6 +119,7 @@ def test_build_over_every_file_type_passes_check_and_reruns_for_free(project, fa
     assert small["input_cost"] == pytest.approx(small["input_tokens"] / 1e6, abs=1e-6)
     card = (out / "README.md").read_text()
     assert f"| generated | {len(records)} |" in card
+    assert "| docs/canal.docx | 1 | 1 |" in card  # chunks and released records per source
     assert (out / "debug_outputs" / "generate").is_dir()
 
     first = _outputs(out)

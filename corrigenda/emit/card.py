@@ -5,6 +5,7 @@ It holds no timestamps or timings, so the same plan and cache give the same card
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,11 @@ def render_card(
     reasons: dict[str, dict[str, int]],
     usage: list[ModelUsage],
     records: list[Record],
+    chunks_per_source: dict[str, int],
     samples: int = 3,
 ) -> str:
     spec = plan.spec
+    released_per_source = Counter(record.source for record in records)
     out = [
         f"# {spec.name}: self-correction conversations",
         "",
@@ -48,6 +51,15 @@ def render_card(
         "## Counts",
         "",
         *_table(["stage", "count"], [[name, value] for name, value in counts.items()]),
+        "",
+    ]
+    out += [
+        "## Sources",
+        "",
+        *_table(
+            ["source", "chunks", "released"],
+            [[source, chunks, released_per_source[source]] for source, chunks in sorted(chunks_per_source.items())],
+        ),
         "",
     ]
     for title, by_reason in reasons.items():
