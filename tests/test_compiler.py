@@ -226,3 +226,12 @@ def test_plan_estimates_before_spending(project, capsys):
 def test_spec_schema_is_generated_from_the_models():
     checked_in = (REPO / "schemas" / "spec.schema.json").read_text(encoding="utf-8")
     assert checked_in == render(), "schemas/spec.schema.json drifted: run `make schema`"
+
+
+def test_regenerate_rejected_belongs_to_verify_steps(project, capsys):
+    spec = project(
+        MINIMAL_SPEC.replace("    prompt: generate.yaml\n", "    prompt: generate.yaml\n    regenerate_rejected: 2\n")
+    )
+    code, lines = validate(spec, capsys)
+    assert code == 2
+    assert "steps[1]: regenerate_rejected applies to verify steps only" in lines[0]

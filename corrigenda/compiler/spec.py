@@ -165,6 +165,12 @@ class StepSpec(Strict):
         return self.expected_output_tokens or DEFAULT_EXPECTED_OUTPUT_TOKENS[self.kind]
 
     @model_validator(mode="after")
+    def _regenerate_only_on_verify(self) -> StepSpec:
+        if self.regenerate_rejected and self.kind != "verify":
+            raise ValueError("regenerate_rejected applies to verify steps only")
+        return self
+
+    @model_validator(mode="after")
     def _produces_known(self) -> StepSpec:
         unknown = sorted(set(self.produces or ()) - set(STEP_OUTPUTS[self.kind]))
         if unknown:
