@@ -165,9 +165,11 @@ class StepSpec(Strict):
         return self.expected_output_tokens or DEFAULT_EXPECTED_OUTPUT_TOKENS[self.kind]
 
     @model_validator(mode="after")
-    def _regenerate_only_on_verify(self) -> StepSpec:
+    def _options_fit_the_kind(self) -> StepSpec:
         if self.regenerate_rejected and self.kind != "verify":
             raise ValueError("regenerate_rejected applies to verify steps only")
+        if self.structured_output and self.kind == "filter":
+            raise ValueError("structured_output applies to generate and verify steps (a filter answers with a line)")
         return self
 
     @model_validator(mode="after")
