@@ -166,8 +166,9 @@ class Build:
         report, base = IngestionReport(), Path(self.plan.base_dir)
         for _ in read_documents(discover(inputs, base, report), base, report):
             pass
-        if report.policy_violations(inputs.on_unreadable):
-            raise UnreadableInputs(report.policy_violations(inputs.on_unreadable))
+        violations = report.policy_violations(inputs.on_unreadable)
+        if violations:
+            raise UnreadableInputs(violations)
 
     def run(self) -> BuildResult:
         started = time.monotonic()

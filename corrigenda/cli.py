@@ -28,6 +28,11 @@ def _print_problems(error: SpecError) -> int:
     return EXIT_BAD_INPUT
 
 
+def _print_unreadable(violations: list[str]) -> None:
+    for violation in violations:
+        print(f"unreadable input (inputs.on_unreadable is strict): {violation}", file=sys.stderr)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     try:
         compiled = compile_spec(Path(args.spec))
@@ -57,8 +62,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     report = IngestionReport()
     result = estimate(compiled, iter_chunks(plan.spec.inputs, Path(plan.base_dir), report))
     violations = report.policy_violations(plan.spec.inputs.on_unreadable)
-    for violation in violations:
-        print(f"unreadable input (inputs.on_unreadable is strict): {violation}", file=sys.stderr)
+    _print_unreadable(violations)
     if violations:
         return EXIT_BAD_INPUT
     console = _console()
@@ -112,8 +116,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"--offline: cache miss: {miss}; run without --offline to fetch it", file=sys.stderr)
         return EXIT_BAD_INPUT
     except UnreadableInputs as unreadable:
-        for violation in unreadable.violations:
-            print(f"unreadable input (inputs.on_unreadable is strict): {violation}", file=sys.stderr)
+        _print_unreadable(unreadable.violations)
         print("nothing was requested; fix or remove these files, or set inputs.on_unreadable: report", file=sys.stderr)
         return EXIT_BAD_INPUT
     console = _console()

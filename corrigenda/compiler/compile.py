@@ -16,7 +16,7 @@ from corrigenda.compiler.loader import load_spec, read_yaml
 from corrigenda.compiler.plan import InputFile, Plan, PromptText
 from corrigenda.compiler.spec import INPUT_VARIABLES, STEP_OUTPUTS, Spec
 from corrigenda.digest import file_sha256
-from corrigenda.ingest.corpus import IngestionReport, discover
+from corrigenda.ingest.corpus import IngestionReport, discover, display_path
 from corrigenda.resources import data_dir
 from corrigenda.templating import PromptError, PromptFile, compiled, load_prompt
 
@@ -128,23 +128,19 @@ def compile_spec(spec_file: Path, for_build: bool = False) -> Compiled:
     inputs = []
     for file in files:
         digest, size = file_sha256(file)
-        inputs.append(InputFile(path=_relative(file, spec_dir), sha256=digest, bytes=size))
+        inputs.append(InputFile(path=display_path(file, spec_dir), sha256=digest, bytes=size))
     plan = Plan(
         spec_file=str(spec_file),
         base_dir=str(spec_dir.resolve()),
         spec=spec,
         endpoints={name: resolve_endpoint(name, model) for name, model in spec.models.items()},
         prompts={
-            name: PromptText(path=_relative(prompt.path, spec_dir), text=prompt.text)
+            name: PromptText(path=display_path(prompt.path, spec_dir), text=prompt.text)
             for name, prompt in prompt_files.items()
         },
         inputs=tuple(inputs),
     ).with_fingerprint()
     return Compiled(plan, warnings, prompt_files)
-
-
-def _relative(path: Path, base: Path) -> str:
-    return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
 
 
 def _check_llm_step(

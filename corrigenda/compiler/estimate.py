@@ -7,11 +7,8 @@ from dataclasses import dataclass, field
 
 from corrigenda.compiler.compile import Compiled
 from corrigenda.compiler.spec import STEP_OUTPUTS
-from corrigenda.ingest.chunker import get_encoding
 from corrigenda.ingest.corpus import Chunk
-
-# Chat formats add a few tokens per message for role markers.
-TOKENS_PER_MESSAGE = 4
+from corrigenda.runtime.tokens import count_message_tokens
 
 
 @dataclass
@@ -41,7 +38,7 @@ def estimate(compiled: Compiled, chunks: Iterable[Chunk]) -> Estimate:
     """Every LLM step is priced once per chunk, as if every chunk reached it (the filter drops some; retries after
     errors or unusable answers, and regenerations of rejected conversations, each add one more call)."""
     plan = compiled.plan
-    encoding = get_encoding(plan.spec.inputs.encoding)
+    encoding = plan.spec.inputs.encoding
     result = Estimate()
     steps = [StepEstimate(s.name, s.model, plan.model(s).engine) for s in plan.spec.steps]
     doc_ids: set[str] = set()
@@ -55,7 +52,7 @@ def estimate(compiled: Compiled, chunks: Iterable[Chunk]) -> Estimate:
             prompt = compiled.prompt_files[step.name]
             messages = prompt.render(variables | _placeholder_outputs(plan, step.name))
             row.requests += 1
-            row.input_tokens += sum(len(encoding.encode_ordinary(m["content"])) + TOKENS_PER_MESSAGE for m in messages)
+            row.input_tokens += count_message_tokens(messages, encoding)
             row.output_tokens += step.output_budget
     for step, row in zip(plan.spec.steps, steps, strict=True):
         pricing = plan.model(step).pricing

@@ -111,7 +111,7 @@ class IngestionReport:
         return out
 
 
-def _display(path: Path, base: Path) -> str:
+def display_path(path: Path, base: Path) -> str:
     """The path as the user wrote it relative to the spec (`../samples/a.txt`), the same on every machine."""
     return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
 
@@ -136,18 +136,18 @@ def discover(inputs: InputsSpec, base: Path, report: IngestionReport) -> list[Pa
                 if any(part.startswith(".") for part in file.relative_to(candidate.parent).parts):
                     continue
                 kind = EXTENSIONS.get(file.suffix.lower())
-                name = _display(file, base)
+                name = display_path(file, base)
                 if kind is None or kind not in wanted:
                     report.skipped.append({"file": name, "reason": f"unsupported type {file.suffix or '(none)'}"})
                     continue
                 found.setdefault(str(file.resolve()), file)
-    return sorted(found.values(), key=lambda p: _display(p, base))
+    return sorted(found.values(), key=lambda p: display_path(p, base))
 
 
 def read_documents(files: list[Path], base: Path, report: IngestionReport) -> Iterator[Document]:
     """Lazily read each file; a file that cannot be read is reported and the rest go on."""
     for file in files:
-        source = _display(file, base)
+        source = display_path(file, base)
         kind = EXTENSIONS[file.suffix.lower()]
         try:
             if kind == "jsonl":

@@ -77,15 +77,20 @@ def conversation_json_schema() -> dict[str, Any]:
     }
 
 
-def parse_json_conversation(answer: str) -> Conversation | ParseFailure:
-    text = answer.strip()
-    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", text, re.DOTALL)
-    if fenced:
-        text = fenced.group(1)
+def _load_json(text: str, what: str) -> Any:
+    """A JSON value, also inside a ```json fence; a ParseFailure naming `what` otherwise."""
+    stripped = text.strip()
+    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", stripped, re.DOTALL)
     try:
-        data = json.loads(text)
+        return json.loads(fenced.group(1) if fenced else stripped)
     except json.JSONDecodeError as exc:
-        return ParseFailure(f"structured output is not JSON: {exc.msg} at line {exc.lineno}")
+        return ParseFailure(f"{what} is not JSON: {exc.msg} at line {exc.lineno}")
+
+
+def parse_json_conversation(answer: str) -> Conversation | ParseFailure:
+    data = _load_json(answer, "structured output")
+    if isinstance(data, ParseFailure):
+        return data
     if not isinstance(data, dict):
         return ParseFailure("structured output is not a JSON object")
     missing = [tag for tag in CONVERSATION_TAGS if not isinstance(data.get(tag), str)]
@@ -188,11 +193,9 @@ def parse_judgement(answer: str) -> Judgement | ParseFailure:
 
 
 def _structured_judgement(stripped: str) -> Judgement | ParseFailure:
-    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", stripped, re.DOTALL)
-    try:
-        data = json.loads(fenced.group(1) if fenced else stripped)
-    except json.JSONDecodeError as exc:
-        return ParseFailure(f"judgement is not JSON: {exc.msg}")
+    data = _load_json(stripped, "judgement")
+    if isinstance(data, ParseFailure):
+        return data
     criteria = {}
     for name in JUDGE_CRITERIA:
         entry = data.get(name) if isinstance(data, dict) else None

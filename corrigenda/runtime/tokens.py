@@ -8,9 +8,10 @@ ESTIMATE_ENCODING = "cl100k_base"
 PER_MESSAGE_OVERHEAD = 4  # role and separators, as chat templates add them
 
 
-def count_tokens(text: str) -> int:
-    return len(get_encoding(ESTIMATE_ENCODING).encode(text, disallowed_special=())) if text else 0
+def count_tokens(text: str, encoding: str = ESTIMATE_ENCODING) -> int:
+    """Special-token strings count as plain text, as they do in a document."""
+    return len(get_encoding(encoding).encode_ordinary(text)) if text else 0
 
 
-def count_message_tokens(messages: list[dict[str, str]]) -> int:
-    return sum(count_tokens(m["content"]) + PER_MESSAGE_OVERHEAD for m in messages)
+def count_message_tokens(messages: list[dict[str, str]], encoding: str = ESTIMATE_ENCODING) -> int:
+    return sum(count_tokens(m["content"], encoding) + PER_MESSAGE_OVERHEAD for m in messages)
