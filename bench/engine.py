@@ -1,10 +1,11 @@
 """The LLM runtime at full concurrency: 10,000 generate calls against a local server with a fixed 200 ms latency.
 
-For each concurrency level, wall time is printed as a ratio to the ideal (`calls x latency / concurrency`) and to a
-baseline run in the same process: the bare `openai` client (same transport) firing the same requests under a
-semaphore, with no cache, parsing or bookkeeping. Peak memory (max RSS) is printed per run, and one level is repeated
-with a fifth of the items to show memory does not grow with the number of items. The server runs in its own process
-so that it does not compete with the client for the interpreter.
+For each concurrency level, wall time is printed as a ratio to the ideal (`calls x latency / concurrency`), beside two
+baselines run in the same process on the same passages: the client floor (our backend's raw requests through the
+`openai` client under a semaphore, with no rendering, cache, parsing or bookkeeping: no runtime built on that client
+can beat it) and the bare client as a user would call it (`chat.completions.create`). Peak memory (max RSS) is
+printed per run, and one level is repeated with a fifth of the items to show memory does not grow with the number of
+items. The server runs in its own process so that it does not compete with the client for the interpreter.
 
 Run: `python bench/engine.py [--calls N] [--levels 64,256,1024]` (or `make bench`).
 """
@@ -26,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))  # the fake OpenAI-compatible server lives with the tests
 
 LATENCY_S = 0.2
+BODY = (REPO / "samples" / "transcontinental-railroad.txt").read_text(encoding="utf-8")  # ~1.5 kB, realistic
 ANSWER = (
     "<initial_question>When did the lines meet?</initial_question><flawed_answer>In 1868.</flawed_answer>"
     "<followup_confirmation>Are you sure?</followup_confirmation><correct_answer>No: on May 10, 1869.</correct_answer>"
@@ -54,9 +56,8 @@ def _items(count: int):
     from corrigenda.ingest.corpus import Chunk
     from corrigenda.runtime.item import Item
 
-    body = (REPO / "samples" / "transcontinental-railroad.txt").read_text(encoding="utf-8")  # ~1.5 kB, realistic
     for index in range(count):
-        text = f"Passage {index}. {body}"
+        text = _passage(index)
         chunk = Chunk("bench.txt", "bench.txt", "Bench", index, text, 0, len(text), 0, 20, f"{index:064x}")
         yield Item(index, chunk, chunk.variables())
 
@@ -91,7 +92,50 @@ async def run_runtime(base_url: str, calls: int, concurrency: int, cache_path: P
     return elapsed
 
 
-async def run_baseline(base_url: str, calls: int, concurrency: int) -> float:
+def _passage(index: int) -> str:
+    return f"Passage {index}. {BODY}"
+
+
+async def _fire(calls: int, concurrency: int, one) -> float:
+    """`calls` coroutines with at most `concurrency` running, scheduled a little ahead like the runtime's window."""
+    slots = asyncio.Semaphore(concurrency)
+
+    async def bounded(index: int) -> None:
+        async with slots:
+            await one(index)
+
+    started = time.perf_counter()
+    pending: set[asyncio.Future] = set()
+    for index in range(calls):  # bounded, so a baseline is not penalised by 10,000 waiting tasks
+        if len(pending) >= concurrency * 2:
+            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        pending.add(asyncio.ensure_future(bounded(index)))
+    await asyncio.gather(*pending)
+    return time.perf_counter() - started
+
+
+async def run_floor(base_url: str, calls: int, concurrency: int) -> float:
+    """The client's floor: our backend's requests (the openai client's raw `post()`, same transport and headers) on
+    the same passages, with no prompt rendering, cache, parsing or bookkeeping."""
+    from corrigenda.compiler.spec import ModelSpec, Sampling
+    from corrigenda.runtime.openai_backend import OpenAIBackend
+    from corrigenda.runtime.request import Request
+
+    model = ModelSpec(base_url=base_url, model="bench", concurrency=concurrency, timeout_s=120)
+    backend = OpenAIBackend("large", model, base_url)
+    sampling = Sampling()
+
+    async def one(index: int) -> None:
+        messages = [{"role": "user", "content": _passage(index)}]
+        await backend.complete(Request("generate", "generate", str(index), 0, messages, sampling))
+
+    elapsed = await _fire(calls, concurrency, one)
+    await backend.close()
+    return elapsed
+
+
+async def run_bare(base_url: str, calls: int, concurrency: int) -> float:
+    """What a user would write: `chat.completions.create` on the bare openai client, same transport, same passages."""
     import openai
 
     from corrigenda.runtime.openai_backend import http_client
@@ -99,38 +143,33 @@ async def run_baseline(base_url: str, calls: int, concurrency: int) -> float:
     client = openai.AsyncOpenAI(
         base_url=base_url, api_key="x", max_retries=0, http_client=http_client(concurrency, 120)
     )
-    slots = asyncio.Semaphore(concurrency)
 
     async def one(index: int) -> None:
-        async with slots:
-            await client.chat.completions.create(
-                model="bench", messages=[{"role": "user", "content": f"Passage {index}"}]
-            )
+        await client.chat.completions.create(model="bench", messages=[{"role": "user", "content": _passage(index)}])
 
-    started = time.perf_counter()
-    pending = set()
-    for index in range(calls):  # bounded like the runtime, so the baseline is not penalised by 10,000 tasks
-        if len(pending) >= concurrency * 2:
-            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        pending.add(asyncio.ensure_future(one(index)))
-    await asyncio.gather(*pending)
-    elapsed = time.perf_counter() - started
+    elapsed = await _fire(calls, concurrency, one)
     await client.close()
     return elapsed
 
 
-def client_main(base_url: str, calls: int, concurrency: int, baseline: bool) -> None:
+def client_main(base_url: str, calls: int, concurrency: int, baselines: bool) -> None:
+    from corrigenda.runtime.pipeline import fewer_collections
+
     with tempfile.TemporaryDirectory() as tmp:
         runtime_s = asyncio.run(run_runtime(base_url, calls, concurrency, Path(tmp) / "calls.sqlite"))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    baseline_s = asyncio.run(run_baseline(base_url, calls, concurrency)) if baseline else None
-    print(json.dumps({"runtime_s": runtime_s, "baseline_s": baseline_s, "peak_mib": peak_mib}))
+    result = {"runtime_s": runtime_s, "peak_mib": peak_mib}
+    if baselines:
+        with fewer_collections():  # the runtime's own garbage-collection pacing, so the comparison is like for like
+            result["floor_s"] = asyncio.run(run_floor(base_url, calls, concurrency))
+            result["bare_s"] = asyncio.run(run_bare(base_url, calls, concurrency))
+    print(json.dumps(result))
 
 
-def measure(base_url: str, calls: int, concurrency: int, baseline: bool = True) -> dict:
+def measure(base_url: str, calls: int, concurrency: int, baselines: bool = True) -> dict:
     """One client process per run, so each peak-memory figure is its own."""
     output = subprocess.run(
-        [sys.executable, __file__, "--client", base_url, str(calls), str(concurrency), str(int(baseline))],
+        [sys.executable, __file__, "--client", base_url, str(calls), str(concurrency), str(int(baselines))],
         check=True,
         capture_output=True,
         text=True,
@@ -145,27 +184,28 @@ def main() -> None:
     parser.add_argument("--client", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
-        base_url, calls, concurrency, baseline = args.client
-        client_main(base_url, int(calls), int(concurrency), baseline == "1")
+        base_url, calls, concurrency, baselines = args.client
+        client_main(base_url, int(calls), int(concurrency), baselines == "1")
         return
     queue: multiprocessing.Queue = multiprocessing.Queue()
     server = multiprocessing.Process(target=serve, args=(queue,), daemon=True)
     server.start()
     base_url = queue.get(timeout=30)
     print(f"{args.calls:,} generate calls, {LATENCY_S * 1000:.0f} ms latency per call, server in its own process")
-    print(f"{'concurrency':>11} {'ideal s':>8} {'runtime s':>10} {'vs ideal':>9} {'bare client s':>14} "
-          f"{'vs bare':>8} {'peak MiB':>9}")  # fmt: skip
+    print(f"{'concurrency':>11} {'ideal s':>8} {'runtime s':>10} {'vs ideal':>9} {'floor s':>8} {'vs ideal':>9} "
+          f"{'bare client s':>14} {'vs bare':>8} {'peak MiB':>9}")  # fmt: skip
     levels = [int(level) for level in args.levels.split(",")]
     for concurrency in levels:
         ideal = args.calls * LATENCY_S / concurrency
         result = measure(base_url, args.calls, concurrency)
         print(
             f"{concurrency:>11} {ideal:>8.2f} {result['runtime_s']:>10.2f} {result['runtime_s'] / ideal:>9.2f} "
-            f"{result['baseline_s']:>14.2f} {result['runtime_s'] / result['baseline_s']:>8.2f} "
+            f"{result['floor_s']:>8.2f} {result['floor_s'] / ideal:>9.2f} "
+            f"{result['bare_s']:>14.2f} {result['runtime_s'] / result['bare_s']:>8.2f} "
             f"{result['peak_mib']:>9.0f}"
         )
     small = max(args.calls // 5, 1)
-    flat = measure(base_url, small, levels[0], baseline=False)
+    flat = measure(base_url, small, levels[0], baselines=False)
     print(f"memory with {small:,} calls at concurrency {levels[0]}: {flat['peak_mib']:.0f} MiB (compare the first row)")
     server.terminate()
 

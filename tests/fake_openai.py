@@ -73,6 +73,7 @@ class FakeOpenAI:
     requests: list[dict[str, Any]] = field(default_factory=list)
     usage_reported: dict[str, int] = field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0})
     base_url: str = ""
+    last_headers: dict[str, str] = field(default_factory=dict)  # of the latest request, names lower-cased
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -88,6 +89,7 @@ class FakeOpenAI:
         body = await request.json()
         with self._lock:
             self.requests.append(body)
+            self.last_headers = {name.lower(): value for name, value in request.headers.items()}
             count = len(self.requests)
         reply = self.responder(body, count)
         if reply.delay_s:

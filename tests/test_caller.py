@@ -55,6 +55,17 @@ def test_429_with_retry_after_is_honoured(fake_server, tmp_path):
     assert (caller.usage.requests, caller.usage.retries, caller.usage.failures) == (2, 1, 0)
 
 
+def test_the_key_named_by_api_key_env_is_sent_and_telemetry_headers_are_not(fake_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("CORRIGENDA_TEST_KEY", "sk-test-123")
+    caller = _caller(fake_server, tmp_path, api_key_env="CORRIGENDA_TEST_KEY")
+    completion, _ = _call(caller, _request())
+    assert completion.content
+    headers = fake_server.last_headers
+    assert headers["authorization"] == "Bearer sk-test-123"
+    assert headers["content-type"] == "application/json"
+    assert not [name for name in headers if name.startswith("x-stainless")]
+
+
 @pytest.mark.parametrize("fault", [Reply(status=500), Reply(status=503), Reply(drop=True)])
 def test_transient_faults_are_retried(fake_server, tmp_path, fault):
     fake_server.responder = lambda body, n: fault if n < 3 else Reply("fine")

