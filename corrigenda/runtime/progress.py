@@ -8,9 +8,11 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from rich.console import Console
+from rich import box
+from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from corrigenda.runtime.steps import StepRunner
 
@@ -37,65 +39,67 @@ class Progress:
         self.log_every_s = log_every_s
         self.started = time.monotonic()
 
-    def table(self) -> Table:
+    def _rate_and_eta(self, runner: StepRunner, elapsed: float) -> tuple[str, str]:
+        """Items per second so far, and the time left at that rate; the first step's total grows as chunks are
+        read."""
+        s = runner.stats
+        total = max(s.total, self.ingested()) if runner is self.runners[0] else s.total
+        return (f"{s.done / elapsed:.1f}" if elapsed > 0 else "-"), _eta(s.done, total, elapsed)
+
+    def _figures(self, runner: StepRunner, elapsed: float) -> dict[str, str]:
+        s = runner.stats
+        rate, eta = self._rate_and_eta(runner, elapsed)
+        return {
+            "done/started": f"{s.done:,}/{s.total:,}",
+            "in flight": f"{s.in_flight:,}",
+            "failed": f"{s.failed:,}",
+            "retries": f"{s.retries:,}",
+            "cached": f"{s.cached:,}",
+            "tokens in": f"{s.input_tokens:,}",
+            "tokens out": f"{s.output_tokens:,}",
+            "USD": f"{s.usd:,.4f}",
+            "rate/s": rate,
+            "ETA": eta,
+        }
+
+    def view(self) -> Group:
+        """One column per step and one row per figure: a handful of steps fit an 80-column terminal whole, where a
+        row per step with a dozen figures would have rich shorten the numbers to nothing."""
         elapsed = time.monotonic() - self.started
-        errors = [runner.stats.last_error for runner in self.runners if runner.stats.last_error]
-        title = f"chunks read: {self.ingested()}" + (f"   last error: {errors[-1][:120]}" if errors else "")
-        table = Table(title=title, title_justify="left")
-        for column in (
-            "step",
-            "done",
-            "started",
-            "in flight",
-            "retries",
-            "failed",
-            "cached",
-            "tokens in",
-            "tokens out",
-            "USD",
-        ):
-            table.add_column(column, justify="left" if column == "step" else "right")
-        table.add_column("rate/s", justify="right")
-        table.add_column("ETA", justify="right")
+        table = Table(box=box.SIMPLE_HEAD)
+        table.add_column(f"chunks read: {self.ingested():,}")
         for runner in self.runners:
-            s = runner.stats
-            table.add_row(
-                runner.step.name,
-                str(s.done),
-                str(s.total),
-                str(s.in_flight),
-                str(s.retries),
-                str(s.failed),
-                str(s.cached),
-                f"{s.input_tokens:,}",
-                f"{s.output_tokens:,}",
-                f"{s.usd:.4f}",
-                f"{s.done / elapsed:.1f}" if elapsed > 0 else "-",
-                _eta(s.done, max(s.total, self.ingested()) if runner is self.runners[0] else s.total, elapsed),
-            )
-        return table
+            table.add_column(runner.step.name, justify="right", no_wrap=True)
+        columns = [self._figures(runner, elapsed) for runner in self.runners]
+        for figure in columns[0] if columns else ():
+            table.add_row(figure, *(column[figure] for column in columns))
+        errors = [runner.stats.last_error for runner in self.runners if runner.stats.last_error]
+        return Group(table, Text(f"last error: {errors[-1][:300]}" if errors else ""))
 
     def line(self) -> str:
+        elapsed = time.monotonic() - self.started
         parts = [f"chunks read {self.ingested()}"]
         for runner in self.runners:
             s = runner.stats
+            rate, eta = self._rate_and_eta(runner, elapsed)
             parts.append(
-                f"{runner.step.name}: {s.done}/{s.total} done, {s.in_flight} in flight, {s.retries} retries, "
-                f"{s.failed} failed, {s.cached} cached, {s.input_tokens:,}/{s.output_tokens:,} tokens, ${s.usd:.4f}"
+                f"{runner.step.name}: {s.done}/{s.total} done/started, {s.in_flight} in flight, {s.retries} retries, "
+                f"{s.failed} failed, {s.cached} cached, {s.input_tokens:,}/{s.output_tokens:,} tokens, ${s.usd:.4f}, "
+                f"{rate}/s, ETA {eta}"
             )
         errors = [runner.stats.last_error for runner in self.runners if runner.stats.last_error]
         if errors:
             parts.append(f"last error: {errors[-1][:200]}")
-        return f"[{time.monotonic() - self.started:6.0f}s] " + "; ".join(parts)
+        return f"[{elapsed:6.0f}s] " + "; ".join(parts)
 
     async def run(self, work: asyncio.Future) -> None:
         """Show progress until `work` is done."""
         if self.interactive:
             console = Console(file=self.stream)
-            with Live(self.table(), console=console, refresh_per_second=4, transient=False) as live:
+            with Live(self.view(), console=console, refresh_per_second=4, transient=False) as live:
                 while not work.done():
                     await asyncio.wait([work], timeout=0.25)
-                    live.update(self.table())
+                    live.update(self.view())
             return
         while not work.done():
             await asyncio.wait([work], timeout=self.log_every_s)
