@@ -22,6 +22,7 @@ class Reply:
     finish_reason: str = "stop"
     status: int = 200
     retry_after: float | None = None
+    error_text: str | None = None  # a non-JSON error body, as a proxy in front of the model server sends
     delay_s: float = 0.0
     drop: bool = False  # close the connection without answering
     usage: bool = True  # report `usage`
@@ -100,6 +101,8 @@ class FakeOpenAI:
             raise ConnectionResetError("dropped on purpose")
         if reply.status != 200:
             headers = {"retry-after": f"{reply.retry_after:g}"} if reply.retry_after is not None else {}
+            if reply.error_text is not None:
+                return web.Response(text=reply.error_text, status=reply.status, headers=headers)
             error = {"error": {"message": f"injected {reply.status}", "type": "injected", "code": reply.status}}
             return web.json_response(error, status=reply.status, headers=headers)
         prompt_tokens = reply.prompt_tokens if reply.prompt_tokens is not None else 10 + len(str(body)) // 4

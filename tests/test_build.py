@@ -374,5 +374,6 @@ def test_a_failed_rebuild_withdraws_the_old_release(project, fake_server):
 def test_debug_file_names_are_readable_and_never_shared():
     assert debug_name("docs/a b.txt#0").startswith("docs_a_b.txt_0-")
     assert debug_name("docs/a b.txt#0") != debug_name("docs/a_b.txt#0")
+    assert debug_name("../samples/a.txt#0").startswith("samples_a.txt_0-")  # a corpus beside the spec: not hidden
     long = "d/" + "x" * 400 + ".txt#1"
     assert len(debug_name(long)) < 200 and debug_name(long) != debug_name(long.replace("#1", "#2"))

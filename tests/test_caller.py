@@ -90,11 +90,20 @@ def test_a_call_that_keeps_failing_is_reported_not_dropped(fake_server, tmp_path
     assert caller.usage.failures == 1
 
 
-def test_a_bad_request_is_not_retried(fake_server, tmp_path):
+def test_a_bad_request_is_not_retried_and_the_servers_words_are_the_reason(fake_server, tmp_path):
     fake_server.responder = lambda body, n: Reply(status=400)
-    with pytest.raises(CallFailed, match="HTTP 400"):
+    with pytest.raises(CallFailed) as failure:
         _call(_caller(fake_server, tmp_path), _request())
+    assert "HTTP 400: injected 400" in failure.value.reason
     assert fake_server.count == 1
+
+
+def test_a_proxys_plain_text_error_page_is_quoted_in_the_reason(fake_server, tmp_path):
+    fake_server.responder = lambda body, n: Reply(status=502, error_text="<html>502 Bad Gateway (nginx)</html>")
+    caller = _caller(fake_server, tmp_path, max_attempts=2)
+    with pytest.raises(CallFailed) as failure:
+        _call(caller, _request())
+    assert "HTTP 502: <html>502 Bad Gateway (nginx)</html>" in failure.value.reason
 
 
 def test_answers_are_cached_and_offline_misses_fail_fast(fake_server, tmp_path):

@@ -230,6 +230,10 @@ def test_report_is_written_atomically_and_strict_policy_names_files(tmp_path: Pa
     assert written["files_read"] == ["good.txt"]
     assert sorted(item["file"] for item in written["skipped"]) == ["bad.pdf", "table.csv"]
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["ingestion_report.json"], "no temp files left behind"
+    plain = tmp_path / "out" / "plain.txt"
+    plain.write_text("as open() creates it")
+    mode = (tmp_path / "out" / "ingestion_report.json").stat().st_mode & 0o777
+    assert mode == plain.stat().st_mode & 0o777, "readable by whoever could read a plainly written file"
 
 
 def test_plan_refuses_unreadable_inputs_under_strict(project, capsys):

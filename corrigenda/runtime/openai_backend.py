@@ -7,6 +7,7 @@ every failure. The connection pool is sized to the model's concurrency so no req
 from __future__ import annotations
 
 import email.utils
+import json
 import os
 import time
 from typing import Any
@@ -63,6 +64,17 @@ def retry_after_seconds(headers: Any) -> float | None:
     except (TypeError, ValueError):
         return None  # unreadable: fall back to our own backoff
     return max(0.0, parsed.timestamp() - time.time())
+
+
+def _server_words(body: object) -> str:
+    """What the server said about an error: the `message` of an OpenAI-style (or vLLM-style) JSON error, else the
+    start of whatever it sent (a proxy's HTML page, plain text)."""
+    error = body.get("error", body) if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    if isinstance(message, str) and message:
+        return message[:300]
+    text = json.dumps(body, ensure_ascii=False) if isinstance(body, (dict, list)) else str(body or "")
+    return " ".join(text.split())[:300]
 
 
 def http_client(concurrency: int, timeout_s: float) -> httpx.AsyncClient:
@@ -128,7 +140,7 @@ class OpenAIBackend:
             raise TransientError(f"connection error: {exc.__cause__ or exc}") from None
         except openai.APIStatusError as exc:
             status = exc.status_code
-            detail = f"HTTP {status}: {str(exc.message)[:300]}"
+            detail = f"HTTP {status}: {_server_words(exc.body)}".rstrip(": ")
             if status in (408, 409, 425, 429) or status >= 500:
                 raise TransientError(detail, retry_after_seconds(exc.response.headers)) from None
             raise PermanentError(detail) from None

@@ -42,9 +42,10 @@ def fewer_collections() -> Iterator[None]:
 
 
 def debug_name(chunk_id: str) -> str:
-    """A stable, filesystem-safe file name for one item (`docs/a.txt#3` -> `docs_a.txt_3-<hash>`): readable, and
-    the hash of the exact id keeps two items (`a b.txt`, `a_b.txt`) from ever sharing a file."""
-    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", chunk_id).strip("_")[:160] or "item"
+    """A stable, filesystem-safe file name for one item (`docs/a.txt#3` -> `docs_a.txt_3-<hash>`, and
+    `../docs/a.txt#3` -> `docs_a.txt_3-<other hash>`, never a hidden file): readable, and the hash of the exact id
+    keeps two items (`a b.txt`, `a_b.txt`) from ever sharing a file."""
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", chunk_id).strip("._")[:160] or "item"  # no hidden `..` files
     return f"{readable}-{hashlib.sha256(chunk_id.encode('utf-8')).hexdigest()[:10]}"
 
 
