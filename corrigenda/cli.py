@@ -70,15 +70,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
     console.print(f"inputs: {len(plan.inputs)} files, {result.documents} documents, {result.chunks} chunks")
     for line in report.lines()[1:]:
         console.print(f"  {line}")
-    models = Table(title="models", title_justify="left")
-    for column in ("name", "engine", "model", "endpoint", "concurrency"):
-        models.add_column(column)
+    # Plain lines for the models and notes, a narrow table for the figures: the output lands in CI logs and pull
+    # request comments at 80 columns, where a wide table would shorten model names and endpoints to "…".
+    console.print("models:")
     for name, model in plan.spec.models.items():
-        models.add_row(name, model.engine, model.model, plan.endpoints.get(name) or "-", str(model.concurrency))
-    console.print(models)
+        endpoint = f" at {plan.endpoints[name]}" if plan.endpoints.get(name) else ""
+        console.print(f"  {name}: {model.engine} {model.model}{endpoint}, concurrency {model.concurrency}")
     steps = Table(title="estimate before spending", title_justify="left")
-    for column in ("step", "model", "requests", "input tokens", "output tokens", "USD", "note"):
-        steps.add_column(column, justify="right" if column not in ("step", "model", "note") else "left")
+    for column in ("step", "model", "requests", "input tokens", "output tokens", "USD"):
+        steps.add_column(column, justify="left" if column in ("step", "model") else "right", no_wrap=True)
+    notes: dict[str, list[str]] = {}
     for row in result.steps:
         steps.add_row(
             row.step,
@@ -87,9 +88,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
             f"{row.input_tokens:,}",
             f"{row.output_tokens:,}",
             f"{row.usd:.4f}",
-            row.note,
         )
+        notes.setdefault(row.note, []).append(row.step)
     console.print(steps)
+    for note, step_names in notes.items():
+        if note:
+            console.print(f"  {', '.join(step_names)}: {note}")
     console.print(
         f"total: about ${result.usd:.4f} (one call per chunk and step; the filter usually lowers it, retries raise it)"
     )

@@ -221,6 +221,10 @@ def test_plan_estimates_before_spending(project, capsys):
     out = capsys.readouterr().out
     assert "1 documents, 1 chunks" in out
     assert "filter" in out and "generate" in out and "total: about $" in out
+    assert "…" not in out, "nothing shortened at 80 columns (CI logs, pull request comments)"
+    plan = compile_spec(project()).plan
+    for name, model in plan.spec.models.items():
+        assert f"{name}: {model.engine} {model.model}" in out
 
 
 def test_spec_schema_is_generated_from_the_models():
