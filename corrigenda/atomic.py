@@ -19,7 +19,7 @@ def _umask() -> int:
     return mask
 
 
-_CREATED_MODE = 0o666 & ~_umask()  # read once: the umask is process-wide and setting it to read it is not free
+_CREATED_MODE = 0o666 & ~_umask()  # read once, at import: reading the umask means setting it, for the whole process
 
 
 def write_bytes(path: Path, data: bytes, durable: bool = True) -> None:

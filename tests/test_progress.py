@@ -38,9 +38,12 @@ def test_plain_lines_carry_every_figure_a_ci_log_reader_needs():
     assert len(lines) >= 2  # periodic, plus one when the work ends
     last = lines[-1]
     assert "chunks read 60" in last
-    assert "filter: 30/40 done/started, 4 in flight, 2 retries, 1 failed, 5 cached, 12,345/678 tokens, $0.0123" in last
-    assert "3.0/s, ETA 0m10s" in last  # 30 done in ~10 s; 30 of the 60 chunks read are left
-    assert "generate: 10/20 done/started, 8 in flight" in last and "$0.5000" in last
+    assert (
+        "filter: 30/40 done/started, 4 in flight, 1 failed, 2 retries, 5 cached, 12,345 tokens in, 678 tokens out"
+        in last
+    )
+    assert "0.0123 USD, 3.0 items/s, 0m10s ETA" in last  # 30 done in ~10 s; 30 of the 60 chunks read are left
+    assert "generate: 10/20 done/started, 8 in flight" in last and "0.5000 USD" in last
     assert "last error: HTTP 503: injected 503" in last
 
 

@@ -58,7 +58,7 @@ class Progress:
             "tokens in": f"{s.input_tokens:,}",
             "tokens out": f"{s.output_tokens:,}",
             "USD": f"{s.usd:,.4f}",
-            "rate/s": rate,
+            "items/s": rate,
             "ETA": eta,
         }
 
@@ -78,15 +78,10 @@ class Progress:
 
     def line(self) -> str:
         elapsed = time.monotonic() - self.started
-        parts = [f"chunks read {self.ingested()}"]
+        parts = [f"chunks read {self.ingested():,}"]
         for runner in self.runners:
-            s = runner.stats
-            rate, eta = self._rate_and_eta(runner, elapsed)
-            parts.append(
-                f"{runner.step.name}: {s.done}/{s.total} done/started, {s.in_flight} in flight, {s.retries} retries, "
-                f"{s.failed} failed, {s.cached} cached, {s.input_tokens:,}/{s.output_tokens:,} tokens, ${s.usd:.4f}, "
-                f"{rate}/s, ETA {eta}"
-            )
+            figures = self._figures(runner, elapsed)
+            parts.append(f"{runner.step.name}: " + ", ".join(f"{value} {figure}" for figure, value in figures.items()))
         errors = [runner.stats.last_error for runner in self.runners if runner.stats.last_error]
         if errors:
             parts.append(f"last error: {errors[-1][:200]}")
