@@ -28,6 +28,7 @@ class Reply:
     usage: bool = True  # report `usage`
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    reasoning_tokens: int | None = None  # reported in completion_tokens_details, as OpenAI and DeepSeek do
 
 
 def passage_of(messages: list[dict[str, str]]) -> str:
@@ -135,6 +136,8 @@ class FakeOpenAI:
                 "completion_tokens": completion_tokens,
                 "total_tokens": prompt_tokens + completion_tokens,
             }
+            if reply.reasoning_tokens is not None:
+                payload["usage"]["completion_tokens_details"] = {"reasoning_tokens": reply.reasoning_tokens}
             with self._lock:
                 self.usage_reported["prompt_tokens"] += prompt_tokens
                 self.usage_reported["completion_tokens"] += completion_tokens

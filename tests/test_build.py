@@ -187,7 +187,11 @@ def test_reasoning_models_think_blocks_and_fields_are_separated(project, fake_se
     assert "decoy" not in text and "<think>" not in text
     debug = json.loads((out / "debug_outputs" / "generate" / f"{debug_name('docs/railroad.txt#0')}.json").read_text())
     assert "decoy" in debug["attempts"][0]["reasoning"] and "extra thoughts" in debug["attempts"][0]["reasoning"]
-    assert json.loads((out / "large_model_tokens.json").read_text())["output_tokens"] > 0
+    large = json.loads((out / "large_model_tokens.json").read_text())
+    assert large["output_tokens"] > 0
+    # The server counted the thinking inside completion_tokens without breaking it out: estimated, and said so.
+    assert large["reasoning_tokens"] > 0 and large["reasoning_tokens_estimated"] is True
+    assert "(estimated)" in (out / "README.md").read_text()
 
 
 def test_malformed_answers_are_retried_with_fresh_samples(project, fake_server):

@@ -66,6 +66,16 @@ def test_the_key_named_by_api_key_env_is_sent_and_telemetry_headers_are_not(fake
     assert not [name for name in headers if name.startswith("x-stainless")]
 
 
+def test_reasoning_tokens_come_from_the_server_when_it_counts_them(fake_server, tmp_path):
+    fake_server.responder = lambda body, n: Reply(
+        "<think>long thoughts</think>answer", completion_tokens=500, reasoning_tokens=420
+    )
+    caller = _caller(fake_server, tmp_path)
+    completion, _ = _call(caller, _request())
+    assert (completion.output_tokens, completion.reasoning_tokens, completion.reasoning_estimated) == (500, 420, False)
+    assert caller.usage.as_file()["reasoning_tokens_estimated"] is False
+
+
 @pytest.mark.parametrize("fault", [Reply(status=500), Reply(status=503), Reply(drop=True)])
 def test_transient_faults_are_retried(fake_server, tmp_path, fault):
     fake_server.responder = lambda body, n: fault if n < 3 else Reply("fine")

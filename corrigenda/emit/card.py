@@ -78,7 +78,7 @@ def render_card(
                 entry.calls,
                 f"{entry.input_tokens:,}",
                 f"{entry.output_tokens:,}",
-                f"{entry.reasoning_tokens:,}",
+                f"{entry.reasoning_tokens:,}" + (" (estimated)" if entry.reasoning_estimated_calls else ""),
                 f"{entry.usd:.4f}" + (" (estimated)" if entry.estimated_calls else ""),
             ]
         )

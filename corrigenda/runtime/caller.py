@@ -87,13 +87,7 @@ class Caller:
         return call_key(material)
 
     def _account(self, completion: Completion, attempts: int, stats: StepStats) -> None:
-        self.usage.add(
-            completion.input_tokens,
-            completion.output_tokens,
-            completion.reasoning_tokens,
-            completion.usage_estimated,
-            attempts,
-        )
+        self.usage.add(completion, attempts)
         stats.input_tokens += completion.input_tokens
         stats.output_tokens += completion.output_tokens
         stats.usd += self.model.pricing.cost(completion.input_tokens, completion.output_tokens)

@@ -15,6 +15,7 @@ from typing import Any
 import openai
 
 from corrigenda.compiler.spec import ModelSpec
+from corrigenda.runtime.reasoning import split_reasoning
 from corrigenda.runtime.request import Completion, PermanentError, Request, TransientError
 from corrigenda.runtime.tokens import count_message_tokens, count_tokens
 from corrigenda.templating import compiled
@@ -184,24 +185,29 @@ class OpenAIBackend:
     def _completion(
         self, usage: Any, content: str, reasoning: str | None, finish_reason: str | None, request: Request
     ) -> Completion:
+        thought = split_reasoning(content, reasoning)[0]
         if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int):
-            details = usage.get("completion_tokens_details") or {}
+            reported = (usage.get("completion_tokens_details") or {}).get("reasoning_tokens")
+            # Many servers (vLLM, llama.cpp) count thinking in completion_tokens without breaking it out: estimate
+            # it with tiktoken rather than report a reasoning model as having thought nothing.
+            estimate = not reported and bool(thought)
             return Completion(
                 content,
                 reasoning,
                 finish_reason or "stop",
                 usage["prompt_tokens"],
                 usage.get("completion_tokens") or 0,
-                details.get("reasoning_tokens") or 0,
+                count_tokens(thought) if estimate else reported or 0,
+                reasoning_estimated=estimate,
             )
         # No usage from the server: estimate with tiktoken and say so.
-        reasoning_tokens = count_tokens(reasoning or "")
         return Completion(
             content,
             reasoning,
             finish_reason or "stop",
             count_message_tokens(request.messages),
-            count_tokens(content) + reasoning_tokens,
-            reasoning_tokens,
+            count_tokens(content) + count_tokens(reasoning or ""),
+            count_tokens(thought),
             usage_estimated=True,
+            reasoning_estimated=bool(thought),
         )

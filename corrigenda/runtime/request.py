@@ -32,6 +32,7 @@ class Completion:
     output_tokens: int
     reasoning_tokens: int = 0
     usage_estimated: bool = False
+    reasoning_estimated: bool = False  # the server gave no reasoning count: tiktoken's count of the thinking
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -42,11 +43,13 @@ class Completion:
             "output_tokens": self.output_tokens,
             "reasoning_tokens": self.reasoning_tokens,
             "usage_estimated": self.usage_estimated,
+            "reasoning_estimated": self.reasoning_estimated,
         }
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Completion:
-        return cls(**{key: record[key] for key in cls.__dataclass_fields__})
+        """Records cached before a field existed get its default."""
+        return cls(**{key: record[key] for key in cls.__dataclass_fields__ if key in record})
 
 
 class TransientError(Exception):

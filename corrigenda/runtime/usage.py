@@ -12,6 +12,7 @@ from typing import Any
 
 from corrigenda.atomic import write_json
 from corrigenda.compiler.spec import Pricing
+from corrigenda.runtime.request import Completion
 
 
 @dataclass
@@ -27,6 +28,7 @@ class ModelUsage:
     retries: int = 0
     failures: int = 0
     estimated_calls: int = 0  # calls whose usage the server did not report
+    reasoning_estimated_calls: int = 0  # calls whose thinking the server did not count separately
     cached_calls: int = 0  # answered from the cache in this run (not written: it differs between runs)
     requests_this_run: int = 0
 
@@ -42,15 +44,16 @@ class ModelUsage:
     def usd(self) -> float:
         return self.input_cost + self.output_cost
 
-    def add(self, input_tokens: int, output_tokens: int, reasoning_tokens: int, estimated: bool, attempts: int) -> None:
+    def add(self, completion: Completion, attempts: int) -> None:
         """One finished call (from the server or the cache) and the HTTP attempts it took."""
         self.calls += 1
         self.requests += attempts
         self.retries += attempts - 1
-        self.input_tokens += input_tokens
-        self.output_tokens += output_tokens
-        self.reasoning_tokens += reasoning_tokens
-        self.estimated_calls += int(estimated)
+        self.input_tokens += completion.input_tokens
+        self.output_tokens += completion.output_tokens
+        self.reasoning_tokens += completion.reasoning_tokens
+        self.estimated_calls += completion.usage_estimated
+        self.reasoning_estimated_calls += completion.reasoning_estimated
 
     def failed(self, attempts: int) -> None:
         """One call that never produced an answer."""
@@ -66,6 +69,7 @@ class ModelUsage:
             "output_tokens": self.output_tokens,
             "output_cost": round(self.output_cost, 6),
             "reasoning_tokens": self.reasoning_tokens,
+            "reasoning_tokens_estimated": self.reasoning_estimated_calls > 0,
             "calls": self.calls,
             "requests": self.requests,
             "retries": self.retries,
