@@ -1,11 +1,13 @@
 """The LLM runtime at full concurrency: 10,000 generate calls against a local server with a fixed 200 ms latency.
 
-For each concurrency level, wall time is printed as a ratio to the ideal (`calls x latency / concurrency`), beside two
-baselines run in the same process on the same passages: the client floor (our backend's raw requests through the
-`openai` client under a semaphore, with no rendering, cache, parsing or bookkeeping: no runtime built on that client
-can beat it) and the bare client as a user would call it (`chat.completions.create`). Peak memory (max RSS) is
-printed per run, and one level is repeated with a fifth of the items to show memory does not grow with the number of
-items. The server runs in its own process so that it does not compete with the client for the interpreter.
+For each concurrency level, the runtime runs as a build runs it (rendering, requests, cache, parsing, validation and
+each item's file in `debug_outputs/`) and again without the debug files. Wall time is printed as a ratio to the ideal
+(`calls x latency / concurrency`), beside two baselines run in the same process on the same passages: the client
+floor (our backend's raw requests through the `openai` client under a semaphore, with no rendering, cache, parsing
+or bookkeeping: no runtime built on that client can beat it) and the bare client as a user would call it
+(`chat.completions.create`). Peak memory (max RSS) is printed per run, and one level is repeated with a fifth of the
+items to show memory does not grow with the number of items. The server runs in its own process so that it does not
+compete with the client for the interpreter.
 
 Run: `python bench/engine.py [--calls N] [--levels 64,256,1024]` (or `make bench`).
 """
@@ -62,7 +64,9 @@ def _items(count: int):
         yield Item(index, chunk, chunk.variables())
 
 
-async def run_runtime(base_url: str, calls: int, concurrency: int, cache_path: Path) -> float:
+async def run_runtime(base_url: str, calls: int, concurrency: int, work_dir: Path, debug: bool = True) -> float:
+    """What a build does per call: render, request, cache, parse, validate, and (`debug`) write the item's debug
+    file."""
     from corrigenda.compiler.spec import ModelSpec, StepSpec
     from corrigenda.runtime.cache import CallCache
     from corrigenda.runtime.caller import Caller
@@ -73,7 +77,7 @@ async def run_runtime(base_url: str, calls: int, concurrency: int, cache_path: P
     from corrigenda.templating import load_prompt
 
     model = ModelSpec(base_url=base_url, model="bench", concurrency=concurrency, timeout_s=120)
-    caller = Caller("large", model, OpenAIBackend("large", model, base_url), CallCache(cache_path))
+    caller = Caller("large", model, OpenAIBackend("large", model, base_url), CallCache(work_dir / "calls.sqlite"))
     step = StepSpec(name="generate", kind="generate", model="large", prompt="generate.yaml")
     runner = StepRunner(step, load_prompt(REPO / "prompts" / "generate.yaml"), caller, model.sampling)
     accepted = [0]
@@ -82,7 +86,8 @@ async def run_runtime(base_url: str, calls: int, concurrency: int, cache_path: P
         accepted[0] += item.outcome == ACCEPTED
 
     # A build also keeps each finished item's conversation for the output file; the runtime itself keeps nothing.
-    pipeline = Pipeline([runner], window=concurrency, on_item_done=count, collect=False)
+    debug_dir = work_dir / "debug_outputs" if debug else None
+    pipeline = Pipeline([runner], concurrency, debug_dir, on_item_done=count, collect=False)
     started = time.perf_counter()
     await pipeline.run(_items(calls))
     elapsed = time.perf_counter() - started
@@ -156,10 +161,12 @@ def client_main(base_url: str, calls: int, concurrency: int, baselines: bool) ->
     from corrigenda.runtime.pipeline import fewer_collections
 
     with tempfile.TemporaryDirectory() as tmp:
-        runtime_s = asyncio.run(run_runtime(base_url, calls, concurrency, Path(tmp) / "calls.sqlite"))
+        runtime_s = asyncio.run(run_runtime(base_url, calls, concurrency, Path(tmp)))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {"runtime_s": runtime_s, "peak_mib": peak_mib}
     if baselines:
+        with tempfile.TemporaryDirectory() as tmp:
+            result["no_debug_s"] = asyncio.run(run_runtime(base_url, calls, concurrency, Path(tmp), debug=False))
         with fewer_collections():  # the runtime's own garbage-collection pacing, so the comparison is like for like
             result["floor_s"] = asyncio.run(run_floor(base_url, calls, concurrency))
             result["bare_s"] = asyncio.run(run_bare(base_url, calls, concurrency))
@@ -192,7 +199,8 @@ def main() -> None:
     server.start()
     base_url = queue.get(timeout=30)
     print(f"{args.calls:,} generate calls, {LATENCY_S * 1000:.0f} ms latency per call, server in its own process")
-    print(f"{'concurrency':>11} {'ideal s':>8} {'runtime s':>10} {'vs ideal':>9} {'floor s':>8} {'vs ideal':>9} "
+    print(f"{'concurrency':>11} {'ideal s':>8} {'runtime s':>10} {'vs ideal':>9} {'no debug s':>11} {'vs ideal':>9} "
+          f"{'floor s':>8} {'vs ideal':>9} "
           f"{'bare client s':>14} {'vs bare':>8} {'peak MiB':>9}")  # fmt: skip
     levels = [int(level) for level in args.levels.split(",")]
     for concurrency in levels:
@@ -200,6 +208,7 @@ def main() -> None:
         result = measure(base_url, args.calls, concurrency)
         print(
             f"{concurrency:>11} {ideal:>8.2f} {result['runtime_s']:>10.2f} {result['runtime_s'] / ideal:>9.2f} "
+            f"{result['no_debug_s']:>11.2f} {result['no_debug_s'] / ideal:>9.2f} "
             f"{result['floor_s']:>8.2f} {result['floor_s'] / ideal:>9.2f} "
             f"{result['bare_s']:>14.2f} {result['runtime_s'] / result['bare_s']:>8.2f} "
             f"{result['peak_mib']:>9.0f}"

@@ -36,10 +36,11 @@ from corrigenda.heuristic.facts import FactPool
 from corrigenda.ingest.corpus import Chunk, IngestionReport, discover, iter_chunks, read_documents
 from corrigenda.runtime.cache import CallCache
 from corrigenda.runtime.caller import Caller
+from corrigenda.runtime.debug_log import debug_name
 from corrigenda.runtime.dedupe import DuplicateFinder
 from corrigenda.runtime.item import ACCEPTED, FAILED, REJECTED, UNSUITABLE, Item
 from corrigenda.runtime.openai_backend import OpenAIBackend
-from corrigenda.runtime.pipeline import Pipeline, debug_name
+from corrigenda.runtime.pipeline import Pipeline
 from corrigenda.runtime.progress import Progress
 from corrigenda.runtime.steps import StepRunner
 

@@ -123,6 +123,14 @@ def cmd_build(args: argparse.Namespace) -> int:
         _print_unreadable(unreadable.violations)
         print("nothing was requested; fix or remove these files, or set inputs.on_unreadable: report", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as error:  # the output location: not a directory, no permission, disk full
+        where = error.filename or build.out_dir
+        print(
+            f"cannot write {where}: {error.strerror or error}; every call that completed is in the cache, "
+            "so a rerun once this is fixed pays only for the rest",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     console = _console()
     for line in build.report.lines():
         console.print(f"ingestion: {line}")

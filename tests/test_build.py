@@ -18,7 +18,7 @@ from fpdf import FPDF
 
 from corrigenda.cli import main
 from corrigenda.runtime.cache import CallCache
-from corrigenda.runtime.pipeline import debug_name
+from corrigenda.runtime.debug_log import debug_name
 
 RAILROAD = (
     "The Central Pacific broke ground in Sacramento on January 8, 1863. The Union Pacific began at Omaha in 1865. "
@@ -381,3 +381,26 @@ def test_debug_file_names_are_readable_and_never_shared():
     assert debug_name("../samples/a.txt#0").startswith("samples_a.txt_0-")  # a corpus beside the spec: not hidden
     long = "d/" + "x" * 400 + ".txt#1"
     assert len(debug_name(long)) < 200 and debug_name(long) != debug_name(long.replace("#1", "#2"))
+
+
+def test_an_unwritable_output_location_is_a_clear_error_and_the_paid_calls_are_kept(project, fake_server, capsys):
+    _corpus(project.root)
+    spec = project(llm_spec(fake_server.base_url))
+    blocker = project.root / "blocked"
+    blocker.write_text("a file where the output directory should be")
+    assert _build(spec, "--out", str(blocker / "out")) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write {blocker}" in err and "rerun" in err
+    assert "Traceback" not in err
+
+    def stored() -> int:
+        cache = CallCache(project.root / ".corrigenda-cache" / "calls.sqlite")
+        try:
+            return cache.count()
+        finally:
+            cache.close()
+
+    completed, paid = stored(), fake_server.count
+    assert completed > 0
+    assert _build(spec) == 0  # somewhere writable: every call completed before comes from the cache
+    assert fake_server.count - paid == stored() - completed

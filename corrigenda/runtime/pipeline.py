@@ -12,13 +12,11 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
-import hashlib
 import itertools
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from corrigenda.atomic import write_json
+from corrigenda.runtime.debug_log import DebugLog
 from corrigenda.runtime.item import ACCEPTED, PENDING, REJECTED, Item
 from corrigenda.runtime.steps import StepRunner
 
@@ -41,14 +39,6 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*saved)
 
 
-def debug_name(chunk_id: str) -> str:
-    """A stable, filesystem-safe file name for one item (`docs/a.txt#3` -> `docs_a.txt_3-<hash>`, and
-    `../docs/a.txt#3` -> `docs_a.txt_3-<other hash>`, never a hidden file): readable, and the hash of the exact id
-    keeps two items (`a b.txt`, `a_b.txt`) from ever sharing a file."""
-    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", chunk_id).strip("._")[:160] or "item"  # no hidden `..` files
-    return f"{readable}-{hashlib.sha256(chunk_id.encode('utf-8')).hexdigest()[:10]}"
-
-
 class Pipeline:
     def __init__(
         self,
@@ -62,9 +52,10 @@ class Pipeline:
         self.on_item_done = on_item_done
         self.collect = collect  # False: finished items go only to on_item_done (memory flat in the item count)
         self.ingested = 0
+        self._debug: DebugLog | None = None
 
     def _write_debug(self, item: Item) -> None:
-        if self.debug_dir is None:
+        if self._debug is None:
             return
         for step, attempts in item.debug.items():
             record = {
@@ -75,7 +66,7 @@ class Pipeline:
                 "reason": item.reason,
                 "attempts": attempts,
             }
-            write_json(self.debug_dir / step / f"{debug_name(item.chunk.chunk_id)}.json", record, durable=False)
+            self._debug.write(step, item.chunk.chunk_id, record)
 
     async def process(self, item: Item) -> Item:
         for index, runner in enumerate(self.runners):
@@ -130,6 +121,7 @@ class Pipeline:
                 if self.collect:
                     finished.append(done)
 
+        self._debug = DebugLog(self.debug_dir) if self.debug_dir is not None else None
         tasks = [asyncio.create_task(read()), *(asyncio.create_task(worker()) for _ in range(self.window))]
         with fewer_collections():
             try:
@@ -139,4 +131,7 @@ class Pipeline:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 raise
+            finally:
+                if self._debug is not None:
+                    self._debug.close()  # every debug file is on disk before the build reads them back
         return sorted(finished, key=lambda item: item.order)

@@ -1,0 +1,48 @@
+"""`debug_outputs/STEP/ITEM.json`: every call's messages, raw answer, reasoning, parse result and error.
+
+Records are encoded on the event loop and written by one thread of their own. Creating and renaming a file can take
+a millisecond or more (a network filesystem, a disk mounted with online discard), and done on the event loop that
+time would stall every request in flight; on the thread it overlaps them. See BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from corrigenda.atomic import json_bytes, write_bytes
+
+MAX_PENDING = 1_024  # files queued before the run waits for the disk, so a slow disk cannot fill memory
+
+
+def debug_name(chunk_id: str) -> str:
+    """A stable, filesystem-safe file name for one item (`docs/a.txt#3` -> `docs_a.txt_3-<hash>`, and
+    `../docs/a.txt#3` -> `docs_a.txt_3-<other hash>`, never a hidden file): readable, and the hash of the exact id
+    keeps two items (`a b.txt`, `a_b.txt`) from ever sharing a file."""
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", chunk_id).strip("._")[:160] or "item"  # no hidden `..` files
+    return f"{readable}-{hashlib.sha256(chunk_id.encode('utf-8')).hexdigest()[:10]}"
+
+
+class DebugLog:
+    """Writes each record atomically, in order, off the event loop. `close()` waits for every file and raises the
+    first failure: a full disk is an error, not a silent gap in the log."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="corrigenda-debug")
+        self._pending: deque[Future[None]] = deque()
+
+    def write(self, step: str, chunk_id: str, record: dict[str, Any]) -> None:
+        while self._pending and (self._pending[0].done() or len(self._pending) >= MAX_PENDING):
+            self._pending.popleft().result()  # a failed write raises here, at the next item
+        path = self.directory / step / f"{debug_name(chunk_id)}.json"
+        self._pending.append(self._writer.submit(write_bytes, path, json_bytes(record), False))
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        while self._pending:
+            self._pending.popleft().result()
