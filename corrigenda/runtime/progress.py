@@ -39,16 +39,11 @@ class Progress:
         self.log_every_s = log_every_s
         self.started = time.monotonic()
 
-    def _rate_and_eta(self, runner: StepRunner, elapsed: float) -> tuple[str, str]:
-        """Items per second so far, and the time left at that rate; the first step's total grows as chunks are
-        read."""
+    def _figures(self, runner: StepRunner, elapsed: float) -> dict[str, str]:
+        """One step's figures, for both views. The ETA assumes the rate so far; the first step's total grows as
+        chunks are read."""
         s = runner.stats
         total = max(s.total, self.ingested()) if runner is self.runners[0] else s.total
-        return (f"{s.done / elapsed:.1f}" if elapsed > 0 else "-"), _eta(s.done, total, elapsed)
-
-    def _figures(self, runner: StepRunner, elapsed: float) -> dict[str, str]:
-        s = runner.stats
-        rate, eta = self._rate_and_eta(runner, elapsed)
         return {
             "done/started": f"{s.done:,}/{s.total:,}",
             "in flight": f"{s.in_flight:,}",
@@ -58,9 +53,13 @@ class Progress:
             "tokens in": f"{s.input_tokens:,}",
             "tokens out": f"{s.output_tokens:,}",
             "USD": f"{s.usd:,.4f}",
-            "items/s": rate,
-            "ETA": eta,
+            "items/s": f"{s.done / elapsed:.1f}" if elapsed > 0 else "-",
+            "ETA": _eta(s.done, total, elapsed),
         }
+
+    def _last_error(self) -> str | None:
+        errors = [runner.stats.last_error for runner in self.runners if runner.stats.last_error]
+        return errors[-1] if errors else None
 
     def view(self) -> Group:
         """One column per step and one row per figure: a handful of steps fit an 80-column terminal whole, where a
@@ -73,8 +72,8 @@ class Progress:
         columns = [self._figures(runner, elapsed) for runner in self.runners]
         for figure in columns[0] if columns else ():
             table.add_row(figure, *(column[figure] for column in columns))
-        errors = [runner.stats.last_error for runner in self.runners if runner.stats.last_error]
-        return Group(table, Text(f"last error: {errors[-1][:300]}" if errors else ""))
+        error = self._last_error()
+        return Group(table, Text(f"last error: {error[:300]}" if error else ""))
 
     def line(self) -> str:
         elapsed = time.monotonic() - self.started
@@ -82,9 +81,8 @@ class Progress:
         for runner in self.runners:
             figures = self._figures(runner, elapsed)
             parts.append(f"{runner.step.name}: " + ", ".join(f"{value} {figure}" for figure, value in figures.items()))
-        errors = [runner.stats.last_error for runner in self.runners if runner.stats.last_error]
-        if errors:
-            parts.append(f"last error: {errors[-1][:200]}")
+        if error := self._last_error():
+            parts.append(f"last error: {error[:200]}")
         return f"[{elapsed:6.0f}s] " + "; ".join(parts)
 
     async def run(self, work: asyncio.Future) -> None:
