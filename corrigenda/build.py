@@ -31,6 +31,7 @@ from corrigenda.emit.writers import (
     write_jsonl,
     write_meta_dataset,
 )
+from corrigenda.errors import InputError
 from corrigenda.heuristic.backend import HeuristicBackend
 from corrigenda.heuristic.facts import FactPool
 from corrigenda.ingest.corpus import Chunk, IngestionReport, discover, iter_chunks, read_documents
@@ -47,12 +48,18 @@ from corrigenda.runtime.steps import StepRunner
 GATE_FAILURES = "gate_failures.json"
 
 
-class UnreadableInputs(Exception):
+class UnreadableInputs(InputError):
     """`on_unreadable: strict` and some input files cannot be read; raised before any call is made."""
 
     def __init__(self, violations: list[str]):
-        super().__init__("; ".join(violations))
+        super().__init__(
+            "; ".join(violations),
+            "nothing was requested; fix or remove these files, or set inputs.on_unreadable: report",
+        )
         self.violations = violations
+
+    def lines(self) -> list[str]:
+        return [f"unreadable input (inputs.on_unreadable is strict): {v}" for v in self.violations] + [self.hint or ""]
 
 
 @dataclass

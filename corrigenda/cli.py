@@ -1,4 +1,6 @@
-"""The `corrigenda` command. Exit codes: 0 success, 1 the dataset failed its gate, 2 bad spec or input."""
+"""The `corrigenda` command. Exit codes are in `corrigenda.errors`: 0 success, 1 the dataset failed its gate, 2 bad
+spec, input or option, 3 an endpoint is unreachable, 130 interrupted. Every user-caused condition is a
+`CorrigendaError`, printed by the one handler in `main`."""
 
 from __future__ import annotations
 
@@ -11,21 +13,13 @@ from rich.table import Table
 
 from corrigenda import __version__
 from corrigenda.compiler.compile import compile_spec
-from corrigenda.compiler.diagnostics import SpecError
 from corrigenda.compiler.estimate import estimate
+from corrigenda.errors import EXIT_BAD_INPUT, EXIT_GATE, EXIT_INTERRUPTED, EXIT_OK, CorrigendaError
 from corrigenda.ingest.corpus import IngestionReport, iter_chunks
-
-EXIT_OK, EXIT_GATE, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _console() -> Console:
     return Console(highlight=False, soft_wrap=True)
-
-
-def _print_problems(error: SpecError) -> int:
-    for problem in error.problems:
-        print(problem, file=sys.stderr)
-    return EXIT_BAD_INPUT
 
 
 def _print_unreadable(violations: list[str]) -> None:
@@ -34,10 +28,7 @@ def _print_unreadable(violations: list[str]) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    try:
-        compiled = compile_spec(Path(args.spec))
-    except SpecError as error:
-        return _print_problems(error)
+    compiled = compile_spec(Path(args.spec))
     for warning in compiled.warnings:
         print(warning, file=sys.stderr)
     plan = compiled.plan
@@ -49,10 +40,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    try:
-        compiled = compile_spec(Path(args.spec))
-    except SpecError as error:
-        return _print_problems(error)
+    compiled = compile_spec(Path(args.spec))
     plan = compiled.plan
     if args.json:
         print(plan.model_dump_json(indent=2))
@@ -101,13 +89,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from corrigenda.build import Build, BuildOptions, UnreadableInputs
-    from corrigenda.runtime.caller import OfflineMiss
+    from corrigenda.build import Build, BuildOptions
 
-    try:
-        compiled = compile_spec(Path(args.spec), for_build=not args.offline)
-    except SpecError as error:
-        return _print_problems(error)
+    compiled = compile_spec(Path(args.spec), for_build=not args.offline)
     for warning in compiled.warnings:
         print(warning, file=sys.stderr)
     options = BuildOptions(
@@ -116,13 +100,6 @@ def cmd_build(args: argparse.Namespace) -> int:
     build = Build(compiled, options)
     try:
         result = build.run()
-    except OfflineMiss as miss:
-        print(f"--offline: cache miss: {miss}; run without --offline to fetch it", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except UnreadableInputs as unreadable:
-        _print_unreadable(unreadable.violations)
-        print("nothing was requested; fix or remove these files, or set inputs.on_unreadable: report", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except OSError as error:  # the output location: not a directory, no permission, disk full
         where = error.filename or build.out_dir
         print(
@@ -163,10 +140,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.spec:
         from corrigenda.emit.manifest import built_from
 
-        try:
-            fingerprint = compile_spec(Path(args.spec)).plan.fingerprint
-        except SpecError as error:
-            return _print_problems(error)
+        fingerprint = compile_spec(Path(args.spec)).plan.fingerprint
         result.problems += built_from(Path(args.path), fingerprint)
     for problem in result.problems[:50]:
         print(problem, file=sys.stderr)
@@ -191,13 +165,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from corrigenda.compiler.augmentoolkit import ImportError_, convert_file
+    from corrigenda.compiler.augmentoolkit import convert_file
 
-    try:
-        written = convert_file(Path(args.config), Path(args.output))
-    except ImportError_ as error:
-        print(error, file=sys.stderr)
-        return EXIT_BAD_INPUT
+    written = convert_file(Path(args.config), Path(args.output))
     print(f"wrote {written}; check it with: corrigenda validate {written}")
     return EXIT_OK
 
@@ -247,13 +217,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except CorrigendaError as error:
+        for line in error.lines():
+            print(line, file=sys.stderr)
+        return error.exit_code
     except KeyboardInterrupt:
         print(
             "interrupted: in-flight calls were cancelled; every completed call is in the cache, "
             "so a rerun pays only for the rest",
             file=sys.stderr,
         )
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from ruamel.yaml.comments import CommentedMap, TaggedScalar
 from ruamel.yaml.error import YAMLError
 
 from corrigenda.compiler.loader import quote_placeholders
+from corrigenda.errors import UsageError
 
 PLACEHOLDER = "!!PLACEHOLDER!!"
 META_KEYS = {"masked_conversation_details": "generate", "judgement_details": "filter"}
@@ -37,7 +38,7 @@ KNOWN = {
 }
 
 
-class ImportError_(Exception):
+class ImportError_(UsageError):
     """The config cannot be converted; the message says which key and why."""
 
 

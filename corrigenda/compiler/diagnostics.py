@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from corrigenda.errors import UsageError
+
 PathPart = str | int
 
 
@@ -39,12 +41,15 @@ class Problem:
         return f"{self.file}:{self.line}:{self.col}: {self.path}: {prefix}{self.message}"
 
 
-class SpecError(Exception):
+class SpecError(UsageError):
     """Raised when a spec cannot be compiled; carries every problem found, not only the first."""
 
     def __init__(self, problems: Iterable[Problem]):
         self.problems = [p for p in problems if p.severity == "error"]
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def lines(self) -> list[str]:
+        return [str(problem) for problem in self.problems]
 
 
 class SourceMap:

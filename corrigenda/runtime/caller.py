@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from corrigenda.compiler.spec import ModelSpec
+from corrigenda.errors import OfflineMiss
 from corrigenda.runtime.cache import CallCache, call_key
 from corrigenda.runtime.limits import RateLimiter
 from corrigenda.runtime.request import Completion, PermanentError, Request, TransientError
@@ -33,10 +34,6 @@ class CallFailed(Exception):
     def __init__(self, reason: str, attempts: int):
         super().__init__(reason)
         self.reason, self.attempts = reason, attempts
-
-
-class OfflineMiss(Exception):
-    """`--offline` and the answer is not in the cache."""
 
 
 @dataclass
@@ -107,7 +104,10 @@ class Caller:
             self._account(completion, stored.get("attempts", 1), stats)
             return completion, True
         if self.offline:
-            raise OfflineMiss(f"{request.step} for {request.item} (sample {request.sample}) is not in the cache")
+            raise OfflineMiss(
+                f"--offline: cache miss: {request.step} for {request.item} (sample {request.sample}) is not cached",
+                "run without --offline to fetch it",
+            )
         estimate = 0  # tokens to reserve under a TPM limit; counting costs CPU, so only when one is set
         if self.limiter.active and request.messages:
             estimate = count_message_tokens(request.messages) + (request.sampling.max_tokens or 0)
