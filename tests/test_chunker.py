@@ -122,16 +122,74 @@ def test_pdf_pages_are_recorded_on_chunks():
     assert any(c.pages == (1, 2) for c in chunks) or all(c.pages in ((1, 1), (2, 2)) for c in chunks)
 
 
-def test_tiny_chunks_are_merged_or_dropped_and_counted():
-    text = "Word " * 99 + "\n\nEnd."
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=TEXTS,
+    chunk_size=st.integers(16, 120),
+    overlap_share=st.floats(0, 0.5),
+    min_share=st.floats(0, 0.5),
+)
+@example(text="Word " * 99 + "\n\nEnd.", chunk_size=100, overlap_share=0.0, min_share=0.1)
+@example(text="a" * 5000, chunk_size=16, overlap_share=0.5, min_share=0.5)
+@example(text="Hi. " + "x" * 300, chunk_size=16, overlap_share=0.0, min_share=0.5)
+def test_short_chunks_are_balanced_never_dropped(text: str, chunk_size: int, overlap_share: float, min_share: float):
+    """Any text, any settings: the chunks still cover every character, stay within budget with exact counts, and
+    each holds at least min_chunk_tokens unless the whole document is shorter, in which case it is named."""
+    overlap, min_tokens = int(chunk_size * overlap_share), int(chunk_size * min_share)
+    inputs = InputsSpec(paths=("x",), chunk_size=chunk_size, overlap=overlap, min_chunk_tokens=min_tokens)
+    chunker = Chunker("cl100k_base", chunk_size, overlap)
+    report = IngestionReport()
+    chunks = chunk_document(Document("docs/a.txt", "docs/a.txt#0", "A", text), chunker, inputs, report)
+    if not text.strip():
+        assert chunks == [] and report.short_documents == []
+        return
+    whole = chunker.count(text)
+    if whole < min_tokens:
+        assert chunks == []
+        assert report.short_documents == [{"file": "docs/a.txt", "doc_id": "docs/a.txt#0", "tokens": whole}]
+        assert "skipped short document docs/a.txt#0" in "\n".join(report.lines())
+        return
+    assert report.short_documents == []
+    previous_end = 0
+    for chunk in chunks:
+        assert chunk.char_start + chunk.overlap_chars == previous_end, "no character lost or repeated beyond overlap"
+        assert chunk.text == text[chunk.char_start : chunk.char_end]
+        assert chunk.tokens == chunker.count(chunk.text)
+        assert min_tokens <= chunk.tokens <= chunk_size
+        previous_end = chunk.char_end
+    assert previous_end == len(text)
+
+
+def test_a_short_tail_that_cannot_join_is_re_split_with_its_neighbour():
+    text = "Word " * 99 + "\n\nThe end came at last."
+    inputs = InputsSpec(paths=("x",), chunk_size=100, min_chunk_tokens=10)
+    chunker = Chunker("cl100k_base", 100)
+    assert chunker.split(text)[-1].tokens < 10  # the tail the old code dropped
+    report = IngestionReport()
+    chunks = chunk_document(Document("a", "a", "A", text), chunker, inputs, report)
+    assert report.tiny_rebalanced == 1 and report.short_documents == []
+    assert chunks[-1].text.endswith("The end came at last.")
+    assert "".join(c.text for c in chunks) == text
+    assert all(10 <= c.tokens <= 100 for c in chunks)
+
+
+def test_a_short_first_paragraph_before_an_unbroken_run_is_kept():
+    text = "A short line.\n\n" + "x" * 400  # the run has no safe cut, so the paragraph ends up a chunk of its own
+    inputs = InputsSpec(paths=("x",), chunk_size=40, min_chunk_tokens=10)
+    chunker = Chunker("cl100k_base", 40)
+    assert chunker.split(text)[0].tokens < 10
+    report = IngestionReport()
+    chunks = chunk_document(Document("a", "a", "A", text), chunker, inputs, report)
+    assert chunks[0].text.startswith("A short line.")
+    assert "".join(c.text for c in chunks) == text
+    assert all(10 <= c.tokens <= 40 for c in chunks)
+    assert report.tiny_merged + report.tiny_rebalanced == 1
+
+
+def test_short_documents_are_named_in_the_report():
     inputs = InputsSpec(paths=("x",), chunk_size=100, min_chunk_tokens=10)
     report = IngestionReport()
-    chunks = chunk_document(Document("a", "a", "A", text), Chunker("cl100k_base", 100), inputs, report)
-    assert report.tiny_merged + report.tiny_dropped == 1
-    assert all(c.tokens >= 10 for c in chunks)
-    assert all(c.tokens <= 100 for c in chunks)
-    if report.tiny_merged:
-        assert chunks[-1].text.endswith("End.")
-    tiny_doc = Document("b", "b", "B", "Hi.")
-    assert chunk_document(tiny_doc, Chunker("cl100k_base", 100), inputs, report) == []
-    assert report.tiny_dropped >= 1
+    assert chunk_document(Document("b.txt", "b.txt", "B", "Hi."), Chunker("cl100k_base", 100), inputs, report) == []
+    assert report.short_documents == [{"file": "b.txt", "doc_id": "b.txt", "tokens": 2}]
+    assert report.as_dict()["short_documents"] == report.short_documents
+    assert "skipped short document b.txt (2 tokens, under inputs.min_chunk_tokens)" in report.lines()

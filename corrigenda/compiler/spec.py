@@ -117,7 +117,8 @@ class InputsSpec(Strict):
     min_chunk_tokens: int = Field(
         default=16,
         ge=0,
-        description="Smaller chunks are merged into their neighbour when it fits, else dropped.",
+        description="Smaller chunks are merged into or re-split with a neighbour; only whole documents this short are "
+        "skipped (and named in the ingestion report). At most half of chunk_size.",
     )
     subset: Subset | None = Field(default=None, description="A deterministic sample of the chunks; null for all.")
     on_unreadable: Literal["report", "strict"] = Field(
@@ -128,6 +129,8 @@ class InputsSpec(Strict):
     def _overlap_fits(self) -> InputsSpec:
         if self.overlap * 2 > self.chunk_size:
             raise ValueError("overlap must be at most half of chunk_size")
+        if self.min_chunk_tokens * 2 > self.chunk_size:  # else a short tail and its neighbour cannot both fit
+            raise ValueError("min_chunk_tokens must be at most half of chunk_size")
         return self
 
 

@@ -125,6 +125,43 @@ class Chunker:
             spans.append(self._close(head, held))
         return spans
 
+    def join(self, text: str, first: Span, second: Span) -> Span | None:
+        """`first` and the new text of `second` as one chunk (counted afresh), or None when that is over budget."""
+        tokens = self.count(text[first.start : second.end])
+        if tokens > self.chunk_size:
+            return None
+        return Span(first.start, second.end, tokens, first.overlap_chars, first.overlap_tokens, first.hard_start)
+
+    def recut(self, text: str, first: Span, second: Span, min_tokens: int) -> tuple[Span, Span] | None:
+        """Two neighbours cut again nearer the middle of their text, so that both hold `min_tokens` to `chunk_size`
+        tokens; a safe cut where one fits, else a cut between any two characters. None when no cut fits."""
+        low, high = first.start + first.overlap_chars, second.end
+        safe = [low + m.end() for m in _CUT_ANYWHERE.finditer(text[low:high])]
+        target = (self.count(text[first.start : high]) + self.overlap) // 2
+        for cuts, hard in (([c for c in safe if low < c < high], False), (list(range(low + 1, high)), True)):
+            middle = bisect_left(cuts, target, key=lambda cut: self.count(text[first.start : cut]))
+            nearest = sorted(range(max(0, middle - 24), min(len(cuts), middle + 24)), key=lambda i: abs(i - middle))
+            for index in nearest:
+                pair = self._cut_pair(text, first, high, cuts[index], hard)
+                if all(min_tokens <= span.tokens <= self.chunk_size for span in pair):
+                    return pair
+        return None
+
+    def _cut_pair(self, text: str, first: Span, end: int, cut: int, hard: bool) -> tuple[Span, Span]:
+        left = Span(
+            first.start,
+            cut,
+            self.count(text[first.start : cut]),
+            first.overlap_chars,
+            first.overlap_tokens,
+            first.hard_start,
+        )
+        head = Span(cut, cut, 0, hard_start=True) if hard else self._start_after(text, left)
+        right = Span(head.start, end, self.count(text[head.start : end]), head.overlap_chars, head.overlap_tokens, hard)
+        if right.tokens > self.chunk_size and head.overlap_chars:  # the overlap is optional; the budget is not
+            right = Span(cut, end, self.count(text[cut:end]), hard_start=hard)
+        return left, right
+
     def _best_cut(self, held: list[_Piece], head_tokens: int) -> int:
         """How many held pieces to keep: end on the best kind of boundary within the look-back window."""
         tokens = head_tokens + sum(piece.tokens for piece in held)
@@ -236,3 +273,50 @@ class Chunker:
             return self.encoding.decode_bytes(tokens).decode("utf-8")
         except UnicodeDecodeError:
             return None
+
+
+@dataclass
+class Balanced:
+    """`split`'s chunks after short ones were joined to a neighbour or re-split with it, and how often each
+    happened."""
+
+    spans: list[Span]
+    merged: int = 0
+    rebalanced: int = 0
+
+
+def balance(chunker: Chunker, text: str, spans: list[Span], min_tokens: int) -> Balanced:
+    """Every chunk at least `min_tokens` (unless the whole text is shorter) and still at most `chunk_size`, losing
+    no character: a short chunk joins a neighbour when the two fit in one chunk, else it and a neighbour are cut
+    again at a point that leaves both sides between the two bounds (possible when `min_tokens` is at most half of
+    `chunk_size`)."""
+    out = Balanced(list(spans))
+    if not min_tokens:
+        return out
+    chunks, index = out.spans, 0
+    while index < len(chunks):
+        if chunks[index].tokens >= min_tokens or len(chunks) == 1:
+            index += 1
+            continue
+        before = index - 1 if index else None
+        after = index + 1 if index + 1 < len(chunks) else None
+        for first in (before, index):
+            if first is None or first + 1 == len(chunks) or (first == index and after is None):
+                continue
+            joined = chunker.join(text, chunks[first], chunks[first + 1])
+            if joined is not None:
+                chunks[first : first + 2] = [joined]
+                out.merged += 1
+                index = first
+                break
+        else:
+            for first in (before, index):
+                if first is None or (first == index and after is None):
+                    continue
+                pair = chunker.recut(text, chunks[first], chunks[first + 1], min_tokens)
+                if pair is not None:
+                    chunks[first : first + 2] = pair
+                    out.rebalanced += 1
+                    break
+            index += 1  # re-split, or (never seen) no cut fits both bounds: kept short rather than lost
+    return out

@@ -17,7 +17,7 @@ from typing import Any
 
 from corrigenda.atomic import write_json
 from corrigenda.compiler.spec import InputsSpec
-from corrigenda.ingest.chunker import Chunker, Span
+from corrigenda.ingest.chunker import Chunker, balance
 from corrigenda.ingest.document import Document, Unreadable
 from corrigenda.ingest.docx_file import read_docx
 from corrigenda.ingest.jsonl_file import read_jsonl
@@ -75,8 +75,10 @@ class IngestionReport:
     documents: int = 0
     characters: int = 0
     chunks: int = 0
-    tiny_merged: int = 0
-    tiny_dropped: int = 0
+    tiny_merged: int = 0  # short chunks joined to a neighbour
+    tiny_rebalanced: int = 0  # short chunks cut again with a neighbour so that both are long enough
+    # Documents shorter than inputs.min_chunk_tokens, skipped whole: {"file", "doc_id", "tokens"}. Nothing else is.
+    short_documents: list[dict[str, Any]] = field(default_factory=list)
     subset_size: int | None = None
 
     @property
@@ -101,11 +103,15 @@ class IngestionReport:
     def lines(self) -> list[str]:
         out = [
             f"files read: {len(self.files_read)}, documents: {self.documents}, characters: {self.characters:,}, "
-            f"chunks: {self.chunks} (tiny merged {self.tiny_merged}, dropped {self.tiny_dropped})"
+            f"chunks: {self.chunks} (short chunks merged {self.tiny_merged}, re-split {self.tiny_rebalanced})"
         ]
         if self.subset_size is not None:
             out.append(f"subset: {self.subset_size} chunks kept")
         out += [f"skipped {item['file']}: {item['reason']}" for item in self.skipped]
+        out += [
+            f"skipped short document {item['doc_id']} ({item['tokens']} tokens, under inputs.min_chunk_tokens)"
+            for item in self.short_documents
+        ]
         out += [f"note {item['file']}: {item['reason']}" for item in self.notes]
         out += [f"bad line {line}" for line in self.bad_lines]
         return out
@@ -180,26 +186,15 @@ def read_documents(files: list[Path], base: Path, report: IngestionReport) -> It
         yield document
 
 
-def _merge_tiny(spans: list[Span], min_tokens: int, chunk_size: int, report: IngestionReport) -> list[Span]:
-    """A chunk under `min_tokens` joins the previous chunk when both fit in one; otherwise it is dropped."""
-    if not min_tokens:
-        return spans
-    kept: list[Span] = []
-    for span in spans:
-        new_tokens = span.tokens - span.overlap_tokens
-        if span.tokens >= min_tokens:
-            kept.append(span)
-        elif kept and not span.hard_start and kept[-1].tokens + new_tokens <= chunk_size:
-            last = kept[-1]
-            kept[-1] = Span(last.start, span.end, last.tokens + new_tokens, last.overlap_chars, last.overlap_tokens)
-            report.tiny_merged += 1
-        else:
-            report.tiny_dropped += 1
-    return kept
-
-
 def chunk_document(document: Document, chunker: Chunker, inputs: InputsSpec, report: IngestionReport) -> list[Chunk]:
-    spans = _merge_tiny(chunker.split(document.text), inputs.min_chunk_tokens, inputs.chunk_size, report)
+    """The document's chunks, none under `inputs.min_chunk_tokens`; a whole document under it is skipped and named."""
+    balanced = balance(chunker, document.text, chunker.split(document.text), inputs.min_chunk_tokens)
+    report.tiny_merged += balanced.merged
+    report.tiny_rebalanced += balanced.rebalanced
+    spans = balanced.spans
+    if len(spans) == 1 and spans[0].tokens < inputs.min_chunk_tokens:
+        report.short_documents.append({"file": document.source, "doc_id": document.doc_id, "tokens": spans[0].tokens})
+        return []
     chunks = []
     for index, span in enumerate(spans):
         text = document.text[span.start : span.end]
