@@ -207,7 +207,7 @@ class Build:
                 if not path.is_file():
                     continue
                 for attempt in json.loads(path.read_text(encoding="utf-8"))["attempts"]:
-                    if "raw" in attempt:
+                    if attempt.get("raw") is not None:
                         yield {
                             "step": runner.step.name,
                             "item": item.chunk.chunk_id,

@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from corrigenda.runtime.debug_log import DebugLog
+from corrigenda.runtime.debug_log import DebugLog, chunk_record
 from corrigenda.runtime.item import ACCEPTED, PENDING, REJECTED, Item
 from corrigenda.runtime.steps import StepRunner
 
@@ -64,6 +64,7 @@ class Pipeline:
                 "step": step,
                 "outcome": item.outcome,
                 "reason": item.reason,
+                "chunk": chunk_record(item.chunk),
                 "attempts": attempts,
             }
             self._debug.write(step, item.chunk.chunk_id, record)

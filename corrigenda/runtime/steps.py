@@ -11,6 +11,7 @@ from typing import Any
 
 from corrigenda.compiler.spec import Sampling, StepSpec
 from corrigenda.runtime.caller import Caller, CallFailed, StepStats
+from corrigenda.runtime.debug_log import attempt_record, rendered_messages
 from corrigenda.runtime.item import FAILED, REJECTED, UNSUITABLE, Item
 from corrigenda.runtime.parsing import (
     ParseFailure,
@@ -108,14 +109,16 @@ class StepRunner:
         if self.step.kind == "verify" and item.conversation is not None:
             problems = conversation_problems(item.conversation)
             if problems:  # cheap deterministic checks first: no judge is paid for a conversation they reject
-                attempts.append({"round": round_, "checks": problems})
+                checks = attempt_record(round_, None, [])
+                checks.update(checks=problems, error="checks: " + "; ".join(problems))
+                attempts.append(checks)
                 self.reject(item, problems, round_)
                 self.stats.done += 1
                 return
         try:
             for sample in range(first, first + self.step.max_retries + 1):
                 request = self.request(item, sample)
-                record: dict[str, Any] = {"sample": sample, "messages": request.messages}
+                record = attempt_record(round_, sample, rendered_messages(request))
                 attempts.append(record)
                 try:
                     completion, cached = await self.caller.call(request, self.stats)
