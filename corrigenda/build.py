@@ -23,6 +23,7 @@ from corrigenda.compiler.plan import Plan
 from corrigenda.emit.card import render_card, write_card
 from corrigenda.emit.gate import GateProblem
 from corrigenda.emit.manifest import MANIFEST, write_manifest
+from corrigenda.emit.reasons import ReasonTable, rejection_tables, unsuitable_table
 from corrigenda.emit.records import build_records
 from corrigenda.emit.writers import (
     write_axolotl_config,
@@ -248,9 +249,7 @@ class Build:
             for item in items
             for rejection in item.rejections
         ]
-        rejections = Counter(reason.split(":")[0] for row in rejected_rows for reason in row["reasons"])
         failures = Counter(item.reason_key for item in items if item.outcome == FAILED)
-        unsuitable = Counter(item.reason for item in items if item.outcome == UNSUITABLE)
         accepted = [item for item in items if item.outcome == ACCEPTED and item.conversation is not None]
         records, problems = build_records(
             [(i.chunk.chunk_id, i.chunk.source, i.conversation) for i in accepted], spec.template
@@ -302,13 +301,13 @@ class Build:
         files.append(write_axolotl_config(self.out_dir, spec.template, spec.output.formats))
         if spec.output.meta_datagen.enabled:
             files.append(write_meta_dataset(self.out_dir, self._meta_entries(items)))
-        reasons = {
-            "Unsuitable chunks": dict(unsuitable),
-            "Failures": dict(failures),
-            "Rejected conversations by reason (rejected.jsonl)": dict(rejections),
-        }
+        tables = [
+            unsuitable_table((i.reason_key or "", i.reason or "") for i in items if i.outcome == UNSUITABLE),
+            ReasonTable("Failures", ["reason", "count"], [list(row) for row in sorted(failures.items())]),
+            *rejection_tables(rejected_rows, outcomes[REJECTED]),
+        ]
         per_source = Counter(item.chunk.source for item in items)
-        card = render_card(self.plan, counts, reasons, usage, records, dict(per_source))
+        card = render_card(self.plan, counts, tables, usage, records, dict(per_source))
         files.append(write_card(self.out_dir, card))
         files.append(write_manifest(self.out_dir, self.plan, files, counts))
         result.files, result.released = files, True

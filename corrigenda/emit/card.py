@@ -11,6 +11,7 @@ from typing import Any
 
 from corrigenda.atomic import write_text
 from corrigenda.compiler.plan import Plan
+from corrigenda.emit.reasons import ReasonTable
 from corrigenda.emit.records import Record
 from corrigenda.emit.writers import CHAT_FILE, CONFIG_FILE, MAIN_FILE
 from corrigenda.runtime.usage import ModelUsage
@@ -31,7 +32,7 @@ def _quote(text: str) -> str:
 def render_card(
     plan: Plan,
     counts: dict[str, Any],
-    reasons: dict[str, dict[str, int]],
+    tables: list[ReasonTable],
     usage: list[ModelUsage],
     records: list[Record],
     chunks_per_source: dict[str, int],
@@ -62,9 +63,15 @@ def render_card(
         ),
         "",
     ]
-    for title, by_reason in reasons.items():
-        if by_reason:
-            out += [f"## {title}", "", *_table(["reason", "count"], sorted(by_reason.items())), ""]
+    for table in tables:
+        if table.rows:
+            out += [
+                f"## {table.title}",
+                "",
+                *([table.note, ""] if table.note else []),
+                *_table(table.header, table.rows),
+            ]
+            out.append("")
     out += ["## Models", ""]
     rows = []
     for entry in usage:

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from corrigenda.compiler.spec import Sampling, StepSpec
+from corrigenda.emit.reasons import MODEL_UNSUITABLE, rule_key
 from corrigenda.runtime.caller import Caller, CallFailed, StepStats
 from corrigenda.runtime.debug_log import attempt_record, rendered_messages
 from corrigenda.runtime.item import FAILED, REJECTED, UNSUITABLE, Item
@@ -88,7 +89,9 @@ class StepRunner:
             item.values["suitable"] = parsed
             item.values["filter_reason"] = answer
             if not parsed:
-                item.finish(UNSUITABLE, f"{self.step.name}: unsuitable", _reason(answer))
+                # An engine without a prompt answers by rule, so its reasons group by rule; a model's are free text.
+                reason = _reason(answer)
+                item.finish(UNSUITABLE, rule_key(reason) if self.prompt is None else MODEL_UNSUITABLE, reason)
             return
         if self.step.kind == "verify":
             item.values["verified"] = parsed.accepted
