@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from corrigenda.compiler.spec import InputsSpec
 from corrigenda.ingest.chunker import Chunker
@@ -193,3 +195,9 @@ def test_short_documents_are_named_in_the_report():
     assert report.short_documents == [{"file": "b.txt", "doc_id": "b.txt", "tokens": 2}]
     assert report.as_dict()["short_documents"] == report.short_documents
     assert "skipped short document b.txt (2 tokens, under inputs.min_chunk_tokens)" in report.lines()
+
+
+def test_min_chunk_tokens_over_half_the_chunk_size_is_a_spec_error():
+    with pytest.raises(ValidationError, match="min_chunk_tokens must be at most half of chunk_size"):
+        InputsSpec(paths=("x",), chunk_size=100, min_chunk_tokens=51)
+    assert InputsSpec(paths=("x",), chunk_size=100, min_chunk_tokens=50).min_chunk_tokens == 50

@@ -298,25 +298,22 @@ def balance(chunker: Chunker, text: str, spans: list[Span], min_tokens: int) -> 
         if chunks[index].tokens >= min_tokens or len(chunks) == 1:
             index += 1
             continue
-        before = index - 1 if index else None
-        after = index + 1 if index + 1 < len(chunks) else None
-        for first in (before, index):
-            if first is None or first + 1 == len(chunks) or (first == index and after is None):
-                continue
-            joined = chunker.join(text, chunks[first], chunks[first + 1])
-            if joined is not None:
-                chunks[first : first + 2] = [joined]
-                out.merged += 1
-                index = first
+        # The pairs this chunk is in: with the one before, then with the one after.
+        pairs = [first for first in (index - 1, index) if first >= 0 and first + 1 < len(chunks)]
+        joined = next(
+            ((first, span) for first in pairs if (span := chunker.join(text, chunks[first], chunks[first + 1]))), None
+        )
+        if joined is not None:
+            first, span = joined
+            chunks[first : first + 2] = [span]
+            out.merged += 1
+            index = first
+            continue
+        for first in pairs:
+            pair = chunker.recut(text, chunks[first], chunks[first + 1], min_tokens)
+            if pair is not None:
+                chunks[first : first + 2] = pair
+                out.rebalanced += 1
                 break
-        else:
-            for first in (before, index):
-                if first is None or (first == index and after is None):
-                    continue
-                pair = chunker.recut(text, chunks[first], chunks[first + 1], min_tokens)
-                if pair is not None:
-                    chunks[first : first + 2] = pair
-                    out.rebalanced += 1
-                    break
-            index += 1  # re-split, or (never seen) no cut fits both bounds: kept short rather than lost
+        index += 1  # re-split; or, never seen in the property tests, no cut fits: kept short, not lost
     return out
