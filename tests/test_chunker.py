@@ -134,6 +134,12 @@ def test_pdf_pages_are_recorded_on_chunks():
 @example(text="Word " * 99 + "\n\nEnd.", chunk_size=100, overlap_share=0.0, min_share=0.1)
 @example(text="a" * 5000, chunk_size=16, overlap_share=0.5, min_share=0.5)
 @example(text="Hi. " + "x" * 300, chunk_size=16, overlap_share=0.0, min_share=0.5)
+@example(  # three hard-cut chunks (54, 53, 2 tokens) of a 109-token text: the pair 107 + 2 is re-cut near 54 + 55
+    text="0\x800÷0:00÷0÷0÷÷÷÷0÷0:00:0:0000:÷÷÷0÷0:00÷0:0000÷0:ra00:÷0::yy00÷0:0÷:0÷÷÷0÷0::K00÷÷0÷0÷:0÷0÷xyy00÷",
+    chunk_size=108,
+    overlap_share=0.5,
+    min_share=0.5,
+)
 def test_short_chunks_are_balanced_never_dropped(text: str, chunk_size: int, overlap_share: float, min_share: float):
     """Any text, any settings: the chunks still cover every character, stay within budget with exact counts, and
     each holds at least min_chunk_tokens unless the whole document is shorter, in which case it is named."""

@@ -137,14 +137,16 @@ class Chunker:
         tokens; a safe cut where one fits, else a cut between any two characters. None when no cut fits."""
         low, high = first.start + first.overlap_chars, second.end
         safe = [low + m.end() for m in _CUT_ANYWHERE.finditer(text[low:high])]
-        target = (self.count(text[first.start : high]) + self.overlap) // 2
+        total = self.count(text[first.start : high])
         for cuts, hard in (([c for c in safe if low < c < high], False), (list(range(low + 1, high)), True)):
-            middle = bisect_left(cuts, target, key=lambda cut: self.count(text[first.start : cut]))
-            nearest = sorted(range(max(0, middle - 24), min(len(cuts), middle + 24)), key=lambda i: abs(i - middle))
-            for index in nearest:
-                pair = self._cut_pair(text, first, high, cuts[index], hard)
-                if all(min_tokens <= span.tokens <= self.chunk_size for span in pair):
-                    return pair
+            # Halves with the right side's overlap, then without it (after a hard cut, or when it does not fit).
+            for target in dict.fromkeys(((total + self.overlap) // 2, total // 2)):
+                middle = bisect_left(cuts, target, key=lambda cut: self.count(text[first.start : cut]))
+                near = sorted(range(max(0, middle - 24), min(len(cuts), middle + 24)), key=lambda i: abs(i - middle))
+                for index in near:
+                    pair = self._cut_pair(text, first, high, cuts[index], hard)
+                    if all(min_tokens <= span.tokens <= self.chunk_size for span in pair):
+                        return pair
         return None
 
     def _cut_pair(self, text: str, first: Span, end: int, cut: int, hard: bool) -> tuple[Span, Span]:
