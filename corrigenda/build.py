@@ -125,7 +125,9 @@ class Build:
         base = Path(self.plan.base_dir)
         self.release = Release(options.out or base / self.plan.spec.output.dir)
         self.out_dir = self.release.staging  # every file of this build goes here; `release` swaps it in at the end
-        self.cache = CallCache(base / self.plan.spec.output.cache)
+        cache = base / self.plan.spec.output.cache
+        self.release.check_location([cache, *self._sources()])  # before the cache is created, maybe inside it
+        self.cache = CallCache(cache)
         used = list(dict.fromkeys(step.model for step in self.plan.spec.steps))
         self.callers = {
             name: Caller(
@@ -180,24 +182,17 @@ class Build:
         if violations:
             raise UnreadableInputs(violations)
 
-    def _open_release(self) -> None:
-        """Lock the release directory and start a writable staging folder, before the first request: a build that
-        cannot write or is already running must not pay for calls first."""
+    def _sources(self) -> list[Path]:
+        """What the build reads: a release directory holding any of it could not be swapped away."""
         base = Path(self.plan.base_dir)
-        keep = [
-            Path(self.plan.spec_file),
-            self.cache.path,
-            *(base / f.path for f in self.plan.inputs),
-            *(base / p.path for p in self.plan.prompts.values()),
-        ]
-        self.release.check_location(keep)
-        self.release.open()
+        prompts = (base / prompt.path for prompt in self.plan.prompts.values())
+        return [Path(self.plan.spec_file), *(base / f.path for f in self.plan.inputs), *prompts]
 
     def run(self) -> BuildResult:
         started = time.monotonic()
         try:
             self.check_inputs()
-            self._open_release()
+            self.release.open()  # locked, probed and staged before the first request
         except BaseException:
             self.cache.close()
             raise

@@ -24,7 +24,7 @@ from corrigenda.lock import BuildLock
 
 # A directory holding one of these was written by corrigenda (every build writes the ingestion report), so a build may
 # replace it; any other non-empty directory might be the user's and is never swapped away.
-OWN_MARKERS = ("ingestion_report.json", "manifest.json", "gate_failures.json")
+OWN_MARKERS = ("ingestion_report.json", "manifest.json", "gate_failures.json", "debug_outputs")
 PROBE = ".corrigenda-write-probe"
 
 

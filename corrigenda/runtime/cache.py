@@ -99,7 +99,8 @@ class CallCache:
                 f"the cache at {path} cannot be written: {exc}", "make it and its folder writable, or free space"
             ) from None
         except sqlite3.DatabaseError as exc:  # not a database, truncated, corrupt
-            raise CacheError(f"the cache at {path} is not a SQLite database or is damaged ({exc})", LOST) from None
+            detail = " ".join(str(exc).replace("*** in database main ***", "").split())[:160]  # one line
+            raise CacheError(f"the cache at {path} is not a SQLite database or is damaged ({detail})", LOST) from None
 
     def get(self, key: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT response FROM calls WHERE key = ?", (key,)).fetchone()
