@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ from corrigenda.emit.writers import (
     write_jsonl,
     write_meta_dataset,
 )
-from corrigenda.errors import InputError, OutputError
+from corrigenda.errors import CacheError, InputError, OutputError
 from corrigenda.heuristic.backend import HeuristicBackend
 from corrigenda.heuristic.facts import FactPool
 from corrigenda.ingest.corpus import Chunk, IngestionReport, discover, iter_chunks, read_documents
@@ -208,6 +209,13 @@ class Build:
                 f"cannot write {exc.filename or self.out_dir}: {exc.strerror or exc}",
                 f"nothing was released and {self.release.final} is as it was; every completed call is cached, so "
                 "a rerun once this is fixed pays only for the rest",
+            ) from None
+        except sqlite3.Error as exc:  # the cache failed mid-run: a full disk, the file removed or damaged
+            self.release.abandon()
+            raise CacheError(
+                f"the cache at {self.cache.path} failed during the build: {exc}",
+                f"nothing was released and {self.release.final} is as it was; every call stored before this is kept, "
+                "so fix it (free space) and rerun",
             ) from None
         except BaseException:
             self.release.abandon()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -110,28 +111,70 @@ def test_a_cache_written_before_versions_were_recorded_keeps_its_answers(tmp_pat
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cut=st.integers(min_value=1), noise=st.binary(max_size=64), at=st.integers(min_value=0))
-def test_any_damage_either_opens_with_the_answers_intact_or_is_a_cache_error(tmp_path_factory, cut, noise, at):
-    """The contract: whatever the file holds, opening it never raises anything but `CacheError`, and a cache that
-    does open answers every row it still has exactly as stored."""
-    folder = tmp_path_factory.mktemp("damaged")
+@given(cut=st.integers(min_value=0))
+def test_a_cache_cut_at_any_byte_is_refused_unless_whole(tmp_path_factory, cut):
+    """A file cut short anywhere (a copy interrupted, a full disk) is a CacheError; only the whole file opens, with
+    every answer as stored."""
+    folder = tmp_path_factory.mktemp("cut")
+    data = _filled_cache(folder / "good.sqlite", rows=40)
+    cut = cut % (len(data) + 1)
+    path = folder / "calls.sqlite"
+    path.write_bytes(data[:cut])
+    try:
+        cache = CallCache(path)
+    except CacheError as error:
+        assert str(path) in str(error) and cut not in (0, len(data))
+        return
+    try:
+        assert cut in (0, len(data))  # empty is a new cache
+        expected = {"content": "answer " * 40} if cut else None
+        assert [cache.get(f"key-{index}") for index in range(40)] == [expected] * 40
+    finally:
+        cache.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(noise=st.binary(min_size=1, max_size=64), at=st.integers(min_value=0))
+def test_bytes_overwritten_anywhere_give_a_cache_error_or_a_working_cache(tmp_path_factory, noise, at):
+    """Opening or reading a damaged cache raises nothing but CacheError; a row too damaged to decode is a miss."""
+    folder = tmp_path_factory.mktemp("noise")
     data = bytearray(_filled_cache(folder / "good.sqlite", rows=40))
-    data = data[: cut % (len(data) + 1)]
-    if data:
-        start = at % len(data)
-        data[start : start + len(noise)] = noise
+    start = at % len(data)
+    data[start : start + len(noise)] = noise
     path = folder / "calls.sqlite"
     path.write_bytes(bytes(data))
     try:
         cache = CallCache(path)
+        try:
+            answers = [cache.get(f"key-{index}") for index in range(40)]
+        finally:
+            cache.close()
     except CacheError as error:
         assert str(path) in str(error)
         return
-    try:
-        for index in range(40):
-            answer = cache.get(f"key-{index}")
-            assert answer is None or answer == {"content": "answer " * 40}
-    except sqlite3.DatabaseError:
-        pytest.fail("the cache opened but a read found damage quick_check missed")
-    finally:
-        cache.close()
+    assert all(answer is None or isinstance(answer, dict) for answer in answers)
+
+
+def test_a_cache_that_fails_mid_build_is_one_line_and_keeps_what_it_stored(
+    llm_project, fake_server, capsys, monkeypatch
+):
+    stores = 0
+    real_put = CallCache.put
+
+    def filling_put(self, *args, **kwargs):
+        nonlocal stores
+        stores += 1
+        if stores > 5:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real_put(self, *args, **kwargs)
+
+    monkeypatch.setattr(CallCache, "put", filling_put)
+    assert main(["build", str(llm_project.root / "spec.yaml")]) == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert f"the cache at {llm_project.root / CACHE} failed during the build: database or disk is full" in err
+    assert not (llm_project.root / "out").exists()
+    monkeypatch.setattr(CallCache, "put", real_put)
+    paid = fake_server.count
+    assert main(["build", str(llm_project.root / "spec.yaml")]) == 0
+    distinct = {json.dumps(body, sort_keys=True) for body in fake_server.requests}
+    assert fake_server.count - paid == len(distinct) - 5  # the five stored answers were not bought again

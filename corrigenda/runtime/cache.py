@@ -59,6 +59,29 @@ def _prepare_folder(path: Path) -> None:
         raise CacheError(f"the cache at {path} is a folder, not a file", "move it aside or set output.cache")
 
 
+def _short_file(path: Path) -> str | None:
+    """Why the file is shorter than its own header says, or None. `quick_check` checks the b-tree, not that the last
+    page is whole: a cut mid-page reads as zeros and passes. Only without a write-ahead log beside it, whose frames
+    may legitimately be newer than the main file."""
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return None
+    with open(path, "rb") as file:
+        header = file.read(100)
+    if not header:
+        return None  # empty: a new cache
+    if len(header) < 100:
+        return f"{len(header)} bytes, shorter than a SQLite header"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    valid = header[92:96] == header[24:28]  # the in-header size is current (every SQLite since 3.7.0 keeps it so)
+    pages = int.from_bytes(header[28:32], "big") if valid else 0
+    size = path.stat().st_size
+    if page_size < 512 or size % page_size or size < pages * page_size:
+        return f"{size} bytes, but its header says {pages} pages of {page_size} bytes: the file was cut short"
+    return None
+
+
 class CallCache:
     """A real SQLite database; one connection, used from the event loop's thread only."""
 
@@ -89,6 +112,9 @@ class CallCache:
             problems = [row[0] for row in self._db.execute("PRAGMA quick_check(1)")]
             if problems != ["ok"]:
                 raise sqlite3.DatabaseError(problems[0])
+            short = _short_file(path)
+            if short:
+                raise sqlite3.DatabaseError(short)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process kills, fast commits
             self._db.execute(SCHEMA)
@@ -98,13 +124,26 @@ class CallCache:
             raise CacheError(
                 f"the cache at {path} cannot be written: {exc}", "make it and its folder writable, or free space"
             ) from None
-        except sqlite3.DatabaseError as exc:  # not a database, truncated, corrupt
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # not a database, truncated, corrupt
             detail = " ".join(str(exc).replace("*** in database main ***", "").split())[:160]  # one line
             raise CacheError(f"the cache at {path} is not a SQLite database or is damaged ({detail})", LOST) from None
 
     def get(self, key: str) -> dict[str, Any] | None:
-        row = self._db.execute("SELECT response FROM calls WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        """The stored answer, or None. SQLite keeps no checksum of a row's text, so a damaged row can pass the check on
+        open; one that no longer decodes is a miss (asked again and overwritten), never a crash mid-run."""
+        try:
+            row = self._db.execute("SELECT response FROM calls WHERE key = ?", (key,)).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise CacheError(f"the cache at {self.path} is damaged ({exc})", LOST) from None
+        except UnicodeDecodeError:
+            return None  # its text was damaged
+        if row is None:
+            return None
+        try:
+            answer = json.loads(row[0])
+        except (TypeError, ValueError):
+            return None
+        return answer if isinstance(answer, dict) else None
 
     def put(self, key: str, step: str, item: str, model: str, response: dict[str, Any]) -> None:
         self._db.execute(
