@@ -19,6 +19,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from corrigenda.atomic import sync_directory
 from corrigenda.errors import OutputError
 from corrigenda.lock import BuildLock
 
@@ -112,6 +113,7 @@ class Release:
             if self.previous.exists():
                 os.rename(self.previous, self.final)
             raise
+        sync_directory(self.final.parent)  # the swap survives a power cut, not only a crash
         shutil.rmtree(self.previous, ignore_errors=True)
         shutil.rmtree(self.failed, ignore_errors=True)
         return [self.final / path.relative_to(self.staging) for path in files]
@@ -120,6 +122,7 @@ class Release:
         """The build was refused: its reports become `OUT.failed/` and the release directory is left as it was."""
         shutil.rmtree(self.failed, ignore_errors=True)
         os.rename(self.staging, self.failed)
+        sync_directory(self.failed.parent)
         return [self.failed / path.relative_to(self.staging) for path in files]
 
     def abandon(self) -> None:
