@@ -29,6 +29,15 @@ def write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
         raise
 
 
+def sync_directory(path: Path) -> None:
+    """Make the renames inside `path` durable: a rename is an entry in the folder, which has its own fsync."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_text(path: Path, text: str, durable: bool = True) -> None:
     write_bytes(path, text.encode("utf-8"), durable)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import shutil
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -22,9 +22,10 @@ from corrigenda.compiler.compile import Compiled
 from corrigenda.compiler.plan import Plan
 from corrigenda.emit.card import render_card, write_card
 from corrigenda.emit.gate import GateProblem
-from corrigenda.emit.manifest import MANIFEST, write_manifest
+from corrigenda.emit.manifest import write_manifest
 from corrigenda.emit.reasons import ReasonTable, rejection_tables, unsuitable_table
 from corrigenda.emit.records import build_records
+from corrigenda.emit.release import Release
 from corrigenda.emit.writers import (
     write_axolotl_config,
     write_chat_template,
@@ -32,7 +33,7 @@ from corrigenda.emit.writers import (
     write_jsonl,
     write_meta_dataset,
 )
-from corrigenda.errors import InputError
+from corrigenda.errors import CacheError, InputError, OutputError
 from corrigenda.heuristic.backend import HeuristicBackend
 from corrigenda.heuristic.facts import FactPool
 from corrigenda.ingest.corpus import Chunk, IngestionReport, discover, iter_chunks, read_documents
@@ -83,6 +84,7 @@ class BuildResult:
     gate_problems: list[GateProblem] = field(default_factory=list)
     released: bool = False
     refusal: str | None = None
+    reports_dir: Path | None = None  # where a refused build's reports are (OUT.failed/)
     wall_s: float = 0.0
     requests: int = 0
 
@@ -123,8 +125,11 @@ class Build:
     def __init__(self, compiled: Compiled, options: BuildOptions):
         self.compiled, self.plan, self.options = compiled, compiled.plan, options
         base = Path(self.plan.base_dir)
-        self.out_dir = options.out or base / self.plan.spec.output.dir
-        self.cache = CallCache(base / self.plan.spec.output.cache)
+        self.release = Release(options.out or base / self.plan.spec.output.dir)
+        self.out_dir = self.release.staging  # every file of this build goes here; `release` swaps it in at the end
+        cache = base / self.plan.spec.output.cache
+        self.release.check_location([cache, *self._sources()])  # before the cache is created, maybe inside it
+        self.cache = CallCache(cache)
         used = list(dict.fromkeys(step.model for step in self.plan.spec.steps))
         self.callers = {
             name: Caller(
@@ -179,21 +184,45 @@ class Build:
         if violations:
             raise UnreadableInputs(violations)
 
+    def _sources(self) -> list[Path]:
+        """What the build reads: a release directory holding any of it could not be swapped away."""
+        base = Path(self.plan.base_dir)
+        prompts = (base / prompt.path for prompt in self.plan.prompts.values())
+        return [Path(self.plan.spec_file), *(base / f.path for f in self.plan.inputs), *prompts]
+
     def run(self) -> BuildResult:
         started = time.monotonic()
         try:
             self.check_inputs()
-        except UnreadableInputs:
+            self.release.open()  # locked, probed and staged before the first request
+        except BaseException:
             self.cache.close()
             raise
-        debug_dir = self.out_dir / "debug_outputs"
-        if debug_dir.exists():
-            shutil.rmtree(debug_dir)  # stale items from an earlier plan would mislead
         try:
-            items = asyncio.run(self._run_pipeline())
+            try:
+                items = asyncio.run(self._run_pipeline())
+            finally:
+                self.cache.close()
+            result = self._finish(items)
+        except OSError as exc:  # a full disk or a folder gone while writing: the old release stays whole
+            self.release.abandon()
+            raise OutputError(
+                f"cannot write {exc.filename or self.out_dir}: {exc.strerror or exc}",
+                f"nothing was released and {self.release.final} is as it was; every completed call is cached, so "
+                "a rerun once this is fixed pays only for the rest",
+            ) from None
+        except sqlite3.Error as exc:  # the cache failed mid-run: a full disk, the file removed or damaged
+            self.release.abandon()
+            raise CacheError(
+                f"the cache at {self.cache.path} failed during the build: {exc}",
+                f"nothing was released and {self.release.final} is as it was; every call stored before this is kept, "
+                "so fix it (free space) and rerun",
+            ) from None
+        except BaseException:
+            self.release.abandon()
+            raise
         finally:
-            self.cache.close()
-        result = self._finish(items)
+            self.release.close()
         result.wall_s = time.monotonic() - started
         result.requests = sum(c.usage.requests_this_run for c in self.callers.values())
         return result
@@ -266,7 +295,7 @@ class Build:
             "released": len(records) if not problems else 0,
         }
         usage = [caller.usage for caller in self.callers.values()]
-        result = BuildResult(self.out_dir, counts, dict(failures), usage, gate_problems=problems)
+        result = BuildResult(self.release.final, counts, dict(failures), usage, gate_problems=problems)
         for item in items:
             if item.outcome == FAILED and item.reason_key:
                 result.failure_examples.setdefault(item.reason_key, item.reason or item.reason_key)
@@ -284,16 +313,14 @@ class Build:
         refusal = self._refusal(counts, problems, records)
         if refusal:
             result.refusal = refusal
-            # An older release left here no longer describes this plan: without its manifest, `check` refuses it.
-            (self.out_dir / MANIFEST).unlink(missing_ok=True)
             gate = {
                 "reason": refusal,
                 "problems": [{"record": p.index, "item": p.item, "rule": p.rule} for p in problems],
             }
             write_json(gate_file, gate)
-            result.files = [*files, gate_file]
+            result.files = self.release.refuse([*files, gate_file])  # the previous release stays as it was
+            result.reports_dir = self.release.failed
             return result
-        gate_file.unlink(missing_ok=True)
         if "input_output" in spec.output.formats:
             files.append(write_input_output(self.out_dir, records))
         if "chat_template" in spec.output.formats:
@@ -310,7 +337,7 @@ class Build:
         card = render_card(self.plan, counts, tables, usage, records, dict(per_source))
         files.append(write_card(self.out_dir, card))
         files.append(write_manifest(self.out_dir, self.plan, files, counts))
-        result.files, result.released = files, True
+        result.files, result.released = self.release.publish(files), True
         return result
 
     def _refusal(self, counts: dict[str, int], problems: list[GateProblem], records: list[Any]) -> str | None:

@@ -98,16 +98,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         offline=args.offline, resume=args.resume, limit=args.limit, out=Path(args.out) if args.out else None
     )
     build = Build(compiled, options)
-    try:
-        result = build.run()
-    except OSError as error:  # the output location: not a directory, no permission, disk full
-        where = error.filename or build.out_dir
-        print(
-            f"cannot write {where}: {error.strerror or error}; every call that completed is in the cache, "
-            "so a rerun once this is fixed pays only for the rest",
-            file=sys.stderr,
-        )
-        return EXIT_BAD_INPUT
+    result = build.run()  # an unwritable output, a broken cache or a second build: a CorrigendaError, before spending
     console = _console()
     for line in build.report.lines():
         console.print(f"ingestion: {line}")
@@ -125,7 +116,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"NOT RELEASED: {result.refusal}", file=sys.stderr)
         for problem in result.gate_problems[:20]:
             print(f"  {problem}", file=sys.stderr)
-        print(f"  details: {result.out_dir / 'gate_failures.json'}, {result.out_dir / 'failed.jsonl'}", file=sys.stderr)
+        reports = result.reports_dir or result.out_dir
+        print(f"  details: {reports / 'gate_failures.json'}, {reports / 'failed.jsonl'}", file=sys.stderr)
+        if result.out_dir.is_dir():
+            print(f"  {result.out_dir}: the previous release is unchanged", file=sys.stderr)
         return EXIT_GATE
     console.print(f"released to {result.out_dir}:")
     for path in result.files:

@@ -78,7 +78,7 @@ class OutputError(UsageError):
 
 
 class BuildLocked(UsageError):
-    """Another build holds the lock on the same cache and output directory."""
+    """Another build is writing the same release directory (it holds `.OUT.lock`, which names its pid)."""
 
 
 class OfflineMiss(UsageError):

@@ -148,7 +148,7 @@ def test_broken_generation_releases_nothing_and_reports_why(project, fake_server
     out = project.root / "out"
     assert not (out / "axolotl_correction_conversations.json").exists()
     assert not (out / "manifest.json").exists()
-    failed = [json.loads(line) for line in (out / "failed.jsonl").read_text().splitlines()]
+    failed = [json.loads(line) for line in (project.root / "out.failed" / "failed.jsonl").read_text().splitlines()]
     assert failed and all("HTTP 500" in row["reason"] for row in failed)
     assert "NOT RELEASED" in capsys.readouterr().err
 
@@ -215,7 +215,7 @@ def test_length_truncation_is_its_own_outcome(project, fake_server):
         else Reply("<think>very long", finish_reason="length")
     )
     assert _build(project(llm_spec(fake_server.base_url))) == 1
-    failed = [json.loads(line) for line in (project.root / "out/failed.jsonl").read_text().splitlines()]
+    failed = [json.loads(line) for line in (project.root / "out.failed/failed.jsonl").read_text().splitlines()]
     assert failed and all("finish_reason=length" in row["reason"] for row in failed)
     generate_calls = fake_server.count - fake_server.kind_count("VERDICT")
     assert generate_calls == len(failed)  # not retried unless the spec says so
@@ -343,7 +343,7 @@ template:
     assert _build(project(spec_text)) == 1
     out = project.root / "out"
     assert not (out / "axolotl_correction_conversations.json").exists()
-    gate = json.loads((out / "gate_failures.json").read_text())
+    gate = json.loads((project.root / "out.failed" / "gate_failures.json").read_text())
     assert gate["problems"] and gate["problems"][0]["item"].startswith("docs/")
     assert "not rendered exactly once" in gate["problems"][0]["rule"]
     assert "record 0 (docs/" in capsys.readouterr().err
@@ -362,17 +362,27 @@ def test_strict_policy_stops_before_any_request(project, fake_server, capsys):
     assert [item["file"] for item in report["skipped"]] == ["docs/broken.pdf"]
 
 
-def test_a_failed_rebuild_withdraws_the_old_release(project, fake_server):
+def test_a_refused_rebuild_leaves_the_old_release_whole_and_reports_beside_it(project, fake_server, capsys):
     _corpus(project.root)
     spec = project(llm_spec(fake_server.base_url))
     assert _build(spec, "--limit", "3") == 0
     out = project.root / "out"
     assert len(json.loads((out / "axolotl_correction_conversations.json").read_text())) == 3  # --limit: 3 chunks
-    assert main(["check", str(out)]) == 0
+    released = _outputs(out)
     fake_server.responder = lambda body, n: Reply(status=500)
+    capsys.readouterr()
     assert _build(spec, "--no-resume") == 1
-    assert main(["check", str(out)]) == 1  # the stale files are no longer a release
-    assert main(["check", str(out / "axolotl_chat_template.jsonl")]) == 0  # but nothing was destroyed
+    assert _outputs(out) == released  # dataset, card and manifest exactly as they were
+    assert main(["check", str(out)]) == 0
+    reports = project.root / "out.failed"
+    assert f"details: {reports / 'gate_failures.json'}" in capsys.readouterr().err
+    assert json.loads((reports / "gate_failures.json").read_text())["reason"] == "no conversation was generated"
+    assert (reports / "failed.jsonl").read_text().count("HTTP 500") == 8
+    assert (reports / "debug_outputs" / "filter").is_dir()  # the failed build's debug files explain it
+    assert not (reports / "axolotl_correction_conversations.json").exists()
+    fake_server.responder = default_reply
+    assert _build(spec) == 0
+    assert not reports.exists()  # a later release clears reports that no longer describe it
 
 
 def test_debug_file_names_are_readable_and_never_shared():
@@ -383,24 +393,14 @@ def test_debug_file_names_are_readable_and_never_shared():
     assert len(debug_name(long)) < 200 and debug_name(long) != debug_name(long.replace("#1", "#2"))
 
 
-def test_an_unwritable_output_location_is_a_clear_error_and_the_paid_calls_are_kept(project, fake_server, capsys):
+def test_an_unwritable_output_location_is_a_clear_error_before_any_request(project, fake_server, capsys):
     _corpus(project.root)
     spec = project(llm_spec(fake_server.base_url))
     blocker = project.root / "blocked"
     blocker.write_text("a file where the output directory should be")
     assert _build(spec, "--out", str(blocker / "out")) == 2
     err = capsys.readouterr().err
-    assert f"cannot write {blocker}" in err and "rerun" in err
+    assert f"cannot write {blocker / 'out'}: {blocker} is a file, not a folder" in err
     assert "Traceback" not in err
-
-    def stored() -> int:
-        cache = CallCache(project.root / ".corrigenda-cache" / "calls.sqlite")
-        try:
-            return cache.count()
-        finally:
-            cache.close()
-
-    completed, paid = stored(), fake_server.count
-    assert completed > 0
-    assert _build(spec) == 0  # somewhere writable: every call completed before comes from the cache
-    assert fake_server.count - paid == stored() - completed
+    assert fake_server.count == 0  # nothing was paid for
+    assert _build(spec) == 0  # somewhere writable

@@ -3,6 +3,10 @@
 The key is a hash of everything that decides the answer (endpoint identity, model, rendered messages, sampling,
 response format, sample index). WAL mode lets a run that is killed mid-way keep every committed call; the next run
 finds them and requests only the rest.
+
+The cache is opened and checked before the first request (a build that would die on a broken cache after paying for
+calls wastes money): the file must be a SQLite database that passes `PRAGMA quick_check`, and its schema version
+(`PRAGMA user_version`) must be one this corrigenda knows. Every problem is a `CacheError`.
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ import sqlite3
 import time
 from pathlib import Path
 from typing import Any
+
+from corrigenda.errors import CacheError
+
+SCHEMA_VERSION = 1  # PRAGMA user_version; 0 is a cache written before versions were recorded (the same table)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -25,27 +33,117 @@ CREATE TABLE IF NOT EXISTS calls (
 )
 """
 
+LOST = "move it aside and rerun (the answers in it are lost and will be requested again)"
+
 
 def call_key(material: dict[str, Any]) -> str:
     canonical = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _prepare_folder(path: Path) -> None:
+    """The cache's folder exists (or is created) and the cache path itself is not a folder."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise CacheError(
+            f"the cache at {path} cannot be created: a part of its folder is a file, not a folder",
+            "move that file aside or set output.cache to another path",
+        ) from None
+    except OSError as exc:
+        raise CacheError(
+            f"the cache at {path} cannot be created: {exc.strerror or exc}",
+            "make its folder writable or set output.cache to another path",
+        ) from None
+    if path.is_dir():
+        raise CacheError(f"the cache at {path} is a folder, not a file", "move it aside or set output.cache")
+
+
+def _short_file(path: Path) -> str | None:
+    """Why the file is shorter than its own header says, or None. `quick_check` checks the b-tree, not that the last
+    page is whole: a cut mid-page reads as zeros and passes. Only without a write-ahead log beside it, whose frames
+    may legitimately be newer than the main file."""
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return None
+    with open(path, "rb") as file:
+        header = file.read(100)
+    if not header:
+        return None  # empty: a new cache
+    if len(header) < 100:
+        return f"{len(header)} bytes, shorter than a SQLite header"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    valid = header[92:96] == header[24:28]  # the in-header size is current (every SQLite since 3.7.0 keeps it so)
+    pages = int.from_bytes(header[28:32], "big") if valid else 0
+    size = path.stat().st_size
+    if page_size < 512 or size % page_size or size < pages * page_size:
+        return f"{size} bytes, but its header says {pages} pages of {page_size} bytes: the file was cut short"
+    return None
+
+
 class CallCache:
     """A real SQLite database; one connection, used from the event loop's thread only."""
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _prepare_folder(path)
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process kills, fast commits
-        self._db.execute("PRAGMA busy_timeout=30000")
-        self._db.execute(SCHEMA)
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise CacheError(f"the cache at {path} cannot be opened: {exc}", "make its folder writable") from None
+        try:
+            self._open()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _open(self) -> None:
+        path = self.path
+        try:
+            self._db.execute("PRAGMA busy_timeout=30000")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise CacheError(
+                    f"the cache at {path} has schema version {version}, but this corrigenda reads version "
+                    f"{SCHEMA_VERSION} at most (a newer corrigenda wrote it)",
+                    "upgrade corrigenda, or set output.cache to another path",
+                )
+            problems = [row[0] for row in self._db.execute("PRAGMA quick_check(1)")]
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError(problems[0])
+            short = _short_file(path)
+            if short:
+                raise sqlite3.DatabaseError(short)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process kills, fast commits
+            self._db.execute(SCHEMA)
+            if version < SCHEMA_VERSION:
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.OperationalError as exc:  # read-only file or folder, locked, out of space
+            raise CacheError(
+                f"the cache at {path} cannot be written: {exc}", "make it and its folder writable, or free space"
+            ) from None
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # not a database, truncated, corrupt
+            detail = " ".join(str(exc).replace("*** in database main ***", "").split())[:160]  # one line
+            raise CacheError(f"the cache at {path} is not a SQLite database or is damaged ({detail})", LOST) from None
 
     def get(self, key: str) -> dict[str, Any] | None:
-        row = self._db.execute("SELECT response FROM calls WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        """The stored answer, or None. SQLite keeps no checksum of a row's text, so a damaged row can pass the check on
+        open; one that no longer decodes is a miss (asked again and overwritten), never a crash mid-run."""
+        try:
+            row = self._db.execute("SELECT response FROM calls WHERE key = ?", (key,)).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise CacheError(f"the cache at {self.path} is damaged ({exc})", LOST) from None
+        except UnicodeDecodeError:
+            return None  # its text was damaged
+        if row is None:
+            return None
+        try:
+            answer = json.loads(row[0])
+        except (TypeError, ValueError):
+            return None
+        return answer if isinstance(answer, dict) else None
 
     def put(self, key: str, step: str, item: str, model: str, response: dict[str, Any]) -> None:
         self._db.execute(
