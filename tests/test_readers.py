@@ -129,7 +129,7 @@ def test_jsonl_bad_lines_are_reported_and_good_ones_kept(tmp_path: Path):
     report = IngestionReport()
     docs = list(read_documents([tmp_path / "r.jsonl"], tmp_path, report))
     assert [d.text for d in docs] == ["First record, 1648.", "Last record, 1815."]
-    assert docs[0].metadata == {"id": "a", "source": "x"} and docs[0].title == "a"
+    assert docs[0].metadata == {"id": "a", "source": "x"} and docs[0].title == "", "an id is not a title"
     assert [d.doc_id for d in docs] == ["r.jsonl:1", "r.jsonl:7"]
     assert report.bad_lines == [
         "r.jsonl:2: `text` is not a string (got int)",
@@ -211,7 +211,7 @@ def test_shared_docx_tables_and_paragraphs():
     doc = read_docx(shared("corpus", "docx", "blk-paras-and-tables.docx"), "blk")
     assert doc.text == (
         "Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n\n"
-        "Text before Text after\n\n"  # a table cell, in its place between the paragraphs
+        "Text before [Table; Between] Text after\n\n"  # a table cell, its nested table in its place
         "Donec semper facilisis metus finibus malesuada."
     )
     table = read_docx(shared("corpus", "docx", "hdr-header-footer.docx"), "hdr")
