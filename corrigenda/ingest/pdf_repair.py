@@ -107,6 +107,10 @@ def join_line_ends(page: str, vocabulary: Vocabulary, counts: Counter[str]) -> s
     return _BROKEN_LINE.sub(" ", _LINE_END_HYPHEN.sub(hyphen, page))
 
 
+# Words so common that a short document may happen to use them only next to a word they would glue onto.
+_COMMON = frozenset("a an i in on to at of by or as is it be the and for we he me my no so up us do go if".split())
+
+
 def repair_split_words(text: str, vocabulary: Vocabulary, counts: Counter[str]) -> str:
     """ "J anuary" -> "January" where the joined word occurs elsewhere in the document and one of the two pieces never
     occurs on its own (so "a part" stays, even beside "apart")."""
@@ -117,6 +121,8 @@ def repair_split_words(text: str, vocabulary: Vocabulary, counts: Counter[str]) 
         if second.start() == first.end() + 1
         and text[first.end()] == " "
         and (first.group() + second.group()).lower() in vocabulary.words
+        and first.group().lower() not in _COMMON
+        and second.group().lower() not in _COMMON
     ]
     if not candidates:
         return text
