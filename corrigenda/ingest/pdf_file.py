@@ -69,7 +69,7 @@ def _join_pages(pages: list[str], vocabulary: Vocabulary) -> tuple[str, tuple[in
         separator = ""
         if parts:
             previous = parts[-1]
-            broken = _PAGE_END_HYPHEN.search(previous)
+            broken = _PAGE_END_HYPHEN.search(previous[-64:])
             if broken and page[:1].isalpha():
                 following = _PAGE_START_WORD.match(page)
                 if following and not vocabulary.keeps_hyphen(broken.group(1), following.group()):

@@ -17,10 +17,13 @@ from itertools import pairwise
 EDGE_LINES = 3  # heads and footers are looked for among the first and last few lines of each page
 _DIGITS = re.compile(r"\d+")
 _TOKEN = re.compile(r"\w+|#")
+# Patterns start with their literal character (lookbehinds after it), which keeps them fast on long pages.
 _WORD = re.compile(r"[^\W\d_]+")
-_COMPOUND = re.compile(r"(?<![^\W\d_])([^\W\d_]+)-([^\W\d_]+)(?![^\W\d_])")
-_LINE_END_HYPHEN = re.compile(r"(?<![^\W\d_])([^\W\d_]+)-\n([^\W\d_]+)")
-_BROKEN_LINE = re.compile(r"(?<=[^\s.!?:;])\n(?=[a-z(])")
+_WORD_SPLIT = re.compile(r"([^\W\d_]+)")
+_WORD_OR_COMPOUND = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_LAST_WORD = re.compile(r"[^\W\d_]+$")
+_LINE_END_HYPHEN = re.compile(r"-\n(?=[^\W\d_])(?<=[^\W\d_]-\n)")
+_BROKEN_LINE = re.compile(r"\n(?=[a-z(])(?<=[^\s.!?:;]\n)")
 _SENTENCE_END = re.compile(r"[.!?:;][\"'”’)\]]*$")
 # First parts that make hyphenated compounds ("large-scale", "co-located") rather than syllables, unless the second
 # part is a suffix ("high-\nly" is "highly").
@@ -78,9 +81,18 @@ class Vocabulary:
 
     def __init__(self, pages: Iterable[str]):
         text = "\n\n".join(pages)
-        self.compounds = {f"{a}-{b}".lower() for a, b in _COMPOUND.findall(text)}
+        self.words: Counter[str] = Counter(_WORD_OR_COMPOUND.findall(text.lower()))
+        self.compounds: set[str] = set()
+        for token in [token for token in self.words if "-" in token]:
+            count, parts = self.words.pop(token), token.split("-")
+            self.compounds.update(f"{a}-{b}" for a, b in pairwise(parts))
+            for part in parts:
+                self.words[part] += count
         # Fragments around line-end hyphens are not evidence of words: leave them out.
-        self.words = Counter(word.lower() for word in _WORD.findall(_LINE_END_HYPHEN.sub(" ", text)))
+        for left, right, _ in line_end_hyphens(text):
+            self.words[left.lower()] -= 1
+            self.words[right.lower()] -= 1
+        self.words = +self.words  # only words that occur
 
     def keeps_hyphen(self, left: str, right: str) -> bool:
         """Whether `left-\\nright` is a hyphenated compound (kept) rather than a word broken across lines (joined)."""
@@ -93,18 +105,28 @@ class Vocabulary:
         return left.lower() in COMPOUND_FIRST and len(right) >= 3 and right.lower() not in SUFFIXES
 
 
+def line_end_hyphens(text: str) -> list[tuple[str, str, int]]:
+    """Each `word-\nword` as (left word, right word, offset of the hyphen)."""
+    found = []
+    for match in _LINE_END_HYPHEN.finditer(text):
+        at = match.start()
+        left = _LAST_WORD.search(text, max(0, at - 64), at)
+        right = _WORD.match(text, at + 2)
+        if left and right:
+            found.append((left.group(), right.group(), at))
+    return found
+
+
 def join_line_ends(page: str, vocabulary: Vocabulary, counts: Counter[str]) -> str:
     """Hyphens at line ends kept for compounds, dropped for broken words; a line that stops mid-sentence runs on."""
-
-    def hyphen(match: re.Match[str]) -> str:
-        left, right = match.groups()
-        if vocabulary.keeps_hyphen(left, right):
-            counts["line_end_hyphens_kept"] += 1
-            return f"{left}-{right}"
-        counts["line_end_hyphens_joined"] += 1
-        return left + right
-
-    return _BROKEN_LINE.sub(" ", _LINE_END_HYPHEN.sub(hyphen, page))
+    pieces, start = [], 0
+    for left, right, at in line_end_hyphens(page):
+        keep = vocabulary.keeps_hyphen(left, right)
+        counts["line_end_hyphens_kept" if keep else "line_end_hyphens_joined"] += 1
+        pieces.append(page[start : at + 1] if keep else page[start:at])
+        start = at + 2
+    pieces.append(page[start:])
+    return _BROKEN_LINE.sub(" ", "".join(pieces))
 
 
 # Words so common that a short document may happen to use them only next to a word they would glue onto.
@@ -114,37 +136,34 @@ _COMMON = frozenset("a an i in on to at of by or as is it be the and for we he m
 def repair_split_words(text: str, vocabulary: Vocabulary, counts: Counter[str]) -> str:
     """ "J anuary" -> "January" where the joined word occurs elsewhere in the document and one of the two pieces never
     occurs on its own (so "a part" stays, even beside "apart")."""
-    words = list(_WORD.finditer(text))
+    parts = _WORD_SPLIT.split(text)  # separator, word, separator, word, ..., separator
+    known = vocabulary.words
     candidates = [
-        (first, second)
-        for first, second in pairwise(words)
-        if second.start() == first.end() + 1
-        and text[first.end()] == " "
-        and (first.group() + second.group()).lower() in vocabulary.words
-        and first.group().lower() not in _COMMON
-        and second.group().lower() not in _COMMON
+        index
+        for index in range(1, len(parts) - 2, 2)
+        if parts[index + 1] == " "
+        and (parts[index] + parts[index + 2]).lower() in known
+        and parts[index].lower() not in _COMMON
+        and parts[index + 2].lower() not in _COMMON
     ]
     if not candidates:
         return text
-    in_pairs = Counter(m.group().lower() for pair in candidates for m in pair)
+    in_pairs = Counter(parts[i + k].lower() for i in candidates for k in (0, 2))
 
     def alone(word: str) -> int:
-        return vocabulary.words[word.lower()] - in_pairs[word.lower()]
+        return known[word.lower()] - in_pairs[word.lower()]
 
-    joins = [first.end() for first, second in candidates if not alone(first.group()) or not alone(second.group())]
+    joins = [i for i in candidates if not alone(parts[i]) or not alone(parts[i + 2])]
     if not joins:
         return text
     counts["split_words_joined"] += len(joins)
-    pieces, start = [], 0
-    for space in joins:
-        pieces.append(text[start:space])
-        start = space + 1
-    pieces.append(text[start:])
-    return "".join(pieces)
+    for index in joins:
+        parts[index + 1] = ""
+    return "".join(parts)
 
 
 def page_separator(before: str, after: str) -> str:
     """Pages are paragraphs apart, unless the page ended mid-sentence and the next goes on in lower case."""
-    if before and after and (after[0].islower() or after[0] == "(") and not _SENTENCE_END.search(before):
+    if before and after and (after[0].islower() or after[0] == "(") and not _SENTENCE_END.search(before[-8:]):
         return " "
     return "\n\n"
