@@ -176,11 +176,15 @@ def test_text_and_jsonl_are_cleaned_the_same_way_and_counted(tmp_path: Path):
     assert docs[0].title == "" and docs[1].title == "", "never the file stem or an id"
 
 
-def test_text_titles_come_from_headings_and_gutenberg_headers_only(tmp_path: Path):
+def test_text_titles_come_from_gutenberg_headers_and_heading_lines_only(tmp_path: Path):
     (tmp_path / "book.txt").write_text("Project Gutenberg header\n\nTitle: Through the Looking-Glass\n\nChapter I\n")
-    (tmp_path / "plain.txt").write_text("Short first line\n\nThe body of 1901.\n")
+    (tmp_path / "heading.txt").write_text("The First Railroad\n\nThe body of 1901.\n")
+    (tmp_path / "plain.txt").write_text("The body begins at once, in 1901.\nIt goes on.\n")
+    (tmp_path / "scan.txt").write_text("ARN31505-FM_3-96-000-WEB-1\n\nThe body of 1901.\n")
     assert read_text_file(tmp_path / "book.txt", "book.txt")[0].title == "Through the Looking-Glass"
-    assert read_text_file(tmp_path / "plain.txt", "plain.txt")[0].title == ""
+    assert read_text_file(tmp_path / "heading.txt", "heading.txt")[0].title == "The First Railroad"
+    assert read_text_file(tmp_path / "plain.txt", "plain.txt")[0].title == "", "never the file stem"
+    assert read_text_file(tmp_path / "scan.txt", "scan.txt")[0].title == ""
 
 
 def test_prompts_render_with_an_empty_title():

@@ -97,7 +97,7 @@ _LINE = st.lists(_WORDS, min_size=1, max_size=5).map(" ".join)
 _PAGE = st.lists(_LINE, min_size=0, max_size=10)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.lists(_PAGE, min_size=0, max_size=8), st.lists(_LINE, min_size=0, max_size=2), st.data())
 def test_only_lines_repeated_at_page_edges_are_removed(bodies, heads, data):
     """Whatever the pages, the result is each page with some lines taken out, and each line taken out sits at the
@@ -160,7 +160,7 @@ def test_split_words_are_joined_only_where_the_document_shows_the_word():
     assert "J anuary" in alone, "without the joined word elsewhere nothing is guessed"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.lists(st.sampled_from("a part apart in to into the re port report J anuary January".split()), max_size=40))
 def test_split_word_repair_only_removes_single_spaces_between_non_words(words):
     text = "a. part. in. to. re. port. " + " ".join(words)  # every real word also occurs on its own

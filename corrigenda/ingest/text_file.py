@@ -58,6 +58,16 @@ def markdown_title(text: str) -> str:
     return ""
 
 
+def heading_line(text: str) -> str:
+    """A plain-text file's first line when it reads like a heading: short, followed by a blank line, no full stop."""
+    lines = text.lstrip().split("\n", 2)
+    if len(lines) >= 2 and not lines[1].strip():
+        first = lines[0].strip()
+        if len(first) <= 80 and not first.endswith((".", ",", ";", ":")):
+            return real_title(first)
+    return ""
+
+
 def read_text_file(path: Path, source: str) -> tuple[Document, str | None]:
     """Read a .txt or .md file; returns the document and an optional note for the ingestion report."""
     data = path.read_bytes()
@@ -68,5 +78,5 @@ def read_text_file(path: Path, source: str) -> tuple[Document, str | None]:
     text = normalise(clean_text(raw, counts))
     if not text.strip():
         raise Unreadable("no text (only whitespace)")
-    title = markdown_title(text) if path.suffix.lower() == ".md" else gutenberg_title(text)
+    title = markdown_title(text) if path.suffix.lower() == ".md" else gutenberg_title(text) or heading_line(text)
     return Document(source=source, doc_id=source, title=title, text=text, cleaning=dict(counts)), note
