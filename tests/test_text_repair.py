@@ -6,6 +6,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 
+from conftest import shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -151,13 +152,25 @@ def test_line_end_hyphens_kept_for_compounds_and_joined_for_broken_words():
 
 
 def test_split_words_are_joined_only_where_the_document_shows_the_word():
-    text = "On 21 J anuary the Rel igious order met. In January the Religious order left, a part apart."
+    text = (
+        "On 21 J anuary the Rel igious order met. In January the Religious order left, a part apart. War would "
+        "break out after the breakout, as the task’s T&EO said: St. Paul."
+    )
     out, counts = repaired(text)
     assert out.startswith("On 21 January the Religious order met.")
-    assert "a part apart" in out, "two real words are never glued"
+    assert "a part apart" in out and "break out" in out, "two real words are never glued"
+    assert "task’s T&EO" in out
     assert counts["split_words_joined"] == 2
     alone, _ = repaired("On 21 J anuary the order met.")
     assert "J anuary" in alone, "without the joined word elsewhere nothing is guessed"
+
+
+def test_split_word_repair_leaves_real_prose_alone():
+    """Three books' worth of real text (two field manuals, a novel): not one pair of words is glued."""
+    for path in sorted(shared("corpus", "text").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        counts: Counter[str] = Counter()
+        assert repair_split_words(text, Vocabulary([text]), counts) == text, path.name
 
 
 @settings(max_examples=120, deadline=None)

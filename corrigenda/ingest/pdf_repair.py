@@ -1,6 +1,10 @@
 """Undo what PDF text extraction does to the text a person reads: running heads and footers, words split by
 character-positioning gaps, and lines broken (or hyphenated) by the layout.
 
+Why split words are repaired after extraction: pypdf's plain mode inserts a space wherever the gap between two
+glyphs exceeds a share of the font's space width, with no option to change it, and its layout mode keeps (and
+widens) the same gaps ("J  anuary"); so "J anuary" comes out either way and is mended from the document's own words.
+
 Why the rules are conservative: each repair is made only where the document itself shows the answer (a line that
 recurs at the edges of many pages, a joined or hyphenated form that occurs elsewhere in it), so real text is never
 glued or dropped on a guess.
@@ -134,14 +138,17 @@ _COMMON = frozenset("a an i in on to at of by or as is it be the and for we he m
 
 
 def repair_split_words(text: str, vocabulary: Vocabulary, counts: Counter[str]) -> str:
-    """ "J anuary" -> "January" where the joined word occurs elsewhere in the document and one of the two pieces never
-    occurs on its own (so "a part" stays, even beside "apart")."""
+    """Mend "J anuary" -> "January", "Rel igious" -> "Religious": only where the joined word occurs elsewhere in the
+    document and neither piece does on its own (a piece may be a single letter other than "a" or "I"), so two real
+    words ("break out" beside "breakout", "a part" beside "apart") are never glued."""
     parts = _WORD_SPLIT.split(text)  # separator, word, separator, word, ..., separator
     known = vocabulary.words
     candidates = [
         index
         for index in range(1, len(parts) - 2, 2)
         if parts[index + 1] == " "
+        and len(parts[index]) + len(parts[index + 2]) >= 4
+        and not parts[index - 1].endswith(("'", "’"))  # "task’s T&EO": the s belongs to the word before
         and (parts[index] + parts[index + 2]).lower() in known
         and parts[index].lower() not in _COMMON
         and parts[index + 2].lower() not in _COMMON
@@ -153,7 +160,7 @@ def repair_split_words(text: str, vocabulary: Vocabulary, counts: Counter[str]) 
     def alone(word: str) -> int:
         return known[word.lower()] - in_pairs[word.lower()]
 
-    joins = [i for i in candidates if not alone(parts[i]) or not alone(parts[i + 2])]
+    joins = [i for i in candidates if all(len(parts[i + k]) == 1 or not alone(parts[i + k]) for k in (0, 2))]
     if not joins:
         return text
     counts["split_words_joined"] += len(joins)
