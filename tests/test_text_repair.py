@@ -154,7 +154,7 @@ def test_line_end_hyphens_kept_for_compounds_and_joined_for_broken_words():
 def test_split_words_are_joined_only_where_the_document_shows_the_word():
     text = (
         "On 21 J anuary the Rel igious order met. In January the Religious order left, a part apart. War would "
-        "break out after the breakout, as the task’s T&EO said: St. Paul."
+        "break out after the breakout; they moved out, as the task’s T&EO said: St. Paul."
     )
     out, counts = repaired(text)
     assert out.startswith("On 21 January the Religious order met.")
