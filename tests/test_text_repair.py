@@ -184,3 +184,17 @@ def test_split_word_repair_only_removes_single_spaces_between_non_words(words):
     assert len(text) - len(out) == counts["split_words_joined"]
     for glued in ("apart", "into", "report"):  # each piece also occurs alone, so is never glued
         assert out.count(glued) == text.count(glued)
+
+
+_LINE_WORDS = st.sampled_from("large scale exam ple co located high ly live fire Soldier the unit".split())
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(_LINE_WORDS, st.sampled_from(["-\n", "\n", " ", ". ", ".\n"])), max_size=30))
+def test_line_end_repairs_change_only_hyphens_and_line_breaks(pieces):
+    text = "".join(word + separator for word, separator in pieces)
+    counts: Counter[str] = Counter()
+    out = join_line_ends(text, Vocabulary([text]), counts)
+    assert "".join(out.replace("-", "").split()) == "".join(text.replace("-", "").split()), "every letter stays"
+    assert out.count("-") == text.count("-") - counts["line_end_hyphens_joined"], "only line-end hyphens go"
+    assert out.count("\n") <= text.count("\n")
