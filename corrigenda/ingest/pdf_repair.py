@@ -21,11 +21,11 @@ from itertools import pairwise
 EDGE_LINES = 3  # heads and footers are looked for among the first and last few lines of each page
 _DIGITS = re.compile(r"\d+")
 _TOKEN = re.compile(r"\w+|#")
-# Patterns start with their literal character (lookbehinds after it), which keeps them fast on long pages.
 _WORD = re.compile(r"[^\W\d_]+")
 _WORD_SPLIT = re.compile(r"([^\W\d_]+)")
 _WORD_OR_COMPOUND = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _LAST_WORD = re.compile(r"[^\W\d_]+$")
+# The line-end patterns start with their literal character (lookbehinds after it), which keeps them fast.
 _LINE_END_HYPHEN = re.compile(r"-\n(?=[^\W\d_])(?<=[^\W\d_]-\n)")
 _BROKEN_LINE = re.compile(r"\n(?=[a-z(])(?<=[^\s.!?:;]\n)")
 _SENTENCE_END = re.compile(r"[.!?:;][\"'”’)\]]*$")
