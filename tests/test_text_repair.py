@@ -80,6 +80,7 @@ def test_alternating_heads_and_footers_in_the_first_lines_are_dropped():
 def test_edge_keys_ignore_numbers_and_word_order():
     assert edge_key("14 June 2021 FM 7-0 2-3") == edge_key("2-14 FM 7-0 14 June 2021")
     assert edge_key("49 THE SIEGE OF VICKSBURG.") == edge_key("THE SIEGE OF VICKSBURG. 50")
+    assert edge_key("Preface iv") == edge_key("Preface xii") == edge_key("Preface 3")
     assert edge_key("Chapter 2") != edge_key("Training Management")
 
 

@@ -21,6 +21,7 @@ from itertools import pairwise
 EDGE_LINES = 3  # heads and footers are looked for among the first and last few lines of each page
 _DIGITS = re.compile(r"\d+")
 _TOKEN = re.compile(r"\w+|#")
+_ROMAN = re.compile(r"m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})")
 _WORD = re.compile(r"[^\W\d_]+")
 _WORD_SPLIT = re.compile(r"([^\W\d_]+)")
 _WORD_OR_COMPOUND = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
@@ -41,9 +42,10 @@ SUFFIXES = frozenset(
 
 
 def edge_key(line: str) -> str:
-    """A line's words with numbers as `#`, order ignored: "14 June 2021 FM 7-0 2-3" and "2-4 FM 7-0 14 June 2021"
-    give the same key, as do "THE SIEGE. 49" and "50 THE SIEGE."."""
-    return " ".join(sorted(_TOKEN.findall(_DIGITS.sub("#", line.lower()))))
+    """A line's words with numbers (Roman ones too) as `#`, order ignored: "14 June 2021 FM 7-0 2-3" and "2-4 FM 7-0
+    14 June 2021" give the same key, as do "THE SIEGE. 49" and "50 THE SIEGE.", and "Preface iv" and "Preface v"."""
+    tokens = _TOKEN.findall(_DIGITS.sub("#", line.lower()))
+    return " ".join(sorted("#" if _ROMAN.fullmatch(token) and token else token for token in tokens))
 
 
 def _edge_indices(lines: list[str]) -> list[int]:
