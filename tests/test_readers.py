@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import textwrap
 from pathlib import Path
 
 import docx
@@ -17,6 +19,9 @@ from corrigenda.ingest.document import Unreadable
 from corrigenda.ingest.docx_file import read_docx
 from corrigenda.ingest.pdf_file import read_pdf
 from corrigenda.ingest.text_file import read_text_file
+from corrigenda.templating import load_prompt
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def ingest(paths, base: Path, **options) -> tuple[list, IngestionReport]:
@@ -36,6 +41,46 @@ def make_pdf(path: Path, pages: list[str]) -> Path:
         pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
     pdf.output(str(path))
     return path
+
+
+def manual_pdf(path: Path, bodies: list[list[str]], title: str | None = None) -> Path:
+    """A two-sided field manual: alternating heads and footers, drawn before the body on each page so that pypdf
+    reads both as the page's first lines (as it does on real manuals). A line with `|` is set in pieces with a
+    character-positioning gap between them."""
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    if title:
+        pdf.set_title(title)
+    for n, lines in enumerate(bodies, start=1):
+        pdf.add_page()
+        odd = n % 2
+        pdf.text(20 if odd else 150, 12, "Chapter 2" if odd else "Training Management")
+        pdf.text(20, 285, f"14 June 2021   FM 7-0   2-{n}" if odd else f"2-{n}   FM 7-0   14 June 2021")
+        for row, line in enumerate(lines):
+            x = 20.0
+            for piece in line.split("|"):
+                pdf.text(x, 30 + 6 * row, piece)
+                x += pdf.get_string_width(piece) + 0.8
+    pdf.output(str(path))
+    return path
+
+
+TOPICS = "gunnery medical signal engineer aviation logistics maintenance intelligence".split()
+
+
+def manual_bodies() -> list[list[str]]:
+    bodies = [
+        textwrap.wrap(
+            f"Page {n} covers {topic} training. Leaders plan {topic} events weeks ahead, assign trainers, and check "
+            f"that every Soldier in the {TOPICS[(n + 3) % 8]} section meets the standard before the unit moves on",
+            60,
+        )
+        for n, topic in enumerate(TOPICS)
+    ]
+    bodies[1] += ["The brigade ran a large-", "scale exercise with an exam-", "ple of every task."]
+    bodies[2] += ["On 21 J|anuary the unit met."]
+    bodies[5] += ["In January it met again."]
+    return bodies
 
 
 def test_text_encodings(tmp_path: Path):
@@ -78,9 +123,76 @@ def test_docx_paragraphs_and_tables_in_order(tmp_path: Path):
         "It was handed over in 1999."
     )
     assert doc.title == "Canal History"
+    document.core_properties.title = "Microsoft Word - canal.doc"
+    document.save(str(path))
+    assert read_docx(path, "canal.docx").title == "Canal History", "a tool's file name is not a title"
     (tmp_path / "fake.docx").write_bytes(b"not a zip")
     with pytest.raises(Unreadable, match="DOCX"):
         read_docx(tmp_path / "fake.docx", "fake.docx")
+
+
+def test_docx_nested_tables_stay_inside_their_cell(tmp_path: Path):
+    document = docx.Document()
+    document.add_paragraph("Units report readiness monthly.")
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "Company A"
+    cell = table.cell(0, 1)
+    cell.text = "Ratings:"
+    inner = cell.add_table(rows=2, cols=2)
+    for row, values in zip(inner.rows, [["Task", "Rating"], ["Gunnery", "T"]], strict=True):
+        for inner_cell, value in zip(row.cells, values, strict=True):
+            inner_cell.text = value
+    document.add_paragraph("\uf0b7 Ratings are reviewed each quarter.")
+    document.save(str(tmp_path / "ready.docx"))
+    doc = read_docx(tmp_path / "ready.docx", "ready.docx")
+    assert doc.text == (
+        "Units report readiness monthly.\n\n"
+        "Company A | Ratings: [Task | Rating; Gunnery | T]\n\n"
+        "• Ratings are reviewed each quarter."
+    )
+    assert doc.cleaning == {"private_use_bullets": 1}
+    assert doc.title == ""
+
+
+def test_text_and_jsonl_are_cleaned_the_same_way_and_counted(tmp_path: Path):
+    (tmp_path / "notes.txt").write_text("\uf0a7 Plan\x07\n\uf0a7 Prepare\nCafe\u0301 opened in 1901.\n")
+    (tmp_path / "r.jsonl").write_text(
+        json.dumps({"text": "\uf06c First step, 1901.\x00"})
+        + "\n"
+        + json.dumps({"text": "\uf06c Second, 1902."})
+        + "\n"
+    )
+    report = IngestionReport()
+    docs = list(read_documents([tmp_path / "notes.txt", tmp_path / "r.jsonl"], tmp_path, report))
+    assert [d.text for d in docs] == [
+        "• Plan\n• Prepare\nCafé opened in 1901.\n",
+        "• First step, 1901.",
+        "• Second, 1902.",
+    ]
+    assert report.cleaning == {
+        "notes.txt": {"private_use_bullets": 2, "control_chars": 1, "nfc_composed": 1},
+        "r.jsonl": {"private_use_bullets": 2, "control_chars": 1},
+    }
+    assert docs[0].title == "" and docs[1].title == "", "never the file stem or an id"
+
+
+def test_text_titles_come_from_gutenberg_headers_and_heading_lines_only(tmp_path: Path):
+    (tmp_path / "book.txt").write_text("Project Gutenberg header\n\nTitle: Through the Looking-Glass\n\nChapter I\n")
+    (tmp_path / "heading.txt").write_text("The First Railroad\n\nThe body of 1901.\n")
+    (tmp_path / "plain.txt").write_text("The body begins at once, in 1901.\nIt goes on.\n")
+    (tmp_path / "scan.txt").write_text("ARN31505-FM_3-96-000-WEB-1\n\nThe body of 1901.\n")
+    assert read_text_file(tmp_path / "book.txt", "book.txt")[0].title == "Through the Looking-Glass"
+    assert read_text_file(tmp_path / "heading.txt", "heading.txt")[0].title == "The First Railroad"
+    assert read_text_file(tmp_path / "plain.txt", "plain.txt")[0].title == "", "never the file stem"
+    assert read_text_file(tmp_path / "scan.txt", "scan.txt")[0].title == ""
+
+
+def test_prompts_render_with_an_empty_title():
+    for path in sorted((REPO / "prompts").glob("*.yaml")):
+        prompt = load_prompt(path)
+        variables = dict.fromkeys(prompt.variables, "x") | {"title": "", "metadata": {}}
+        messages = prompt.render(variables)
+        assert all("{{" not in m["content"] for m in messages), path.name
 
 
 def test_pdf_pages_lines_and_running_headers(tmp_path: Path):
@@ -97,14 +209,64 @@ def test_pdf_pages_lines_and_running_headers(tmp_path: Path):
     assert doc.page_of(doc.text.index("1953")) == 3
 
 
+def test_field_manual_pdf_reads_as_a_person_reads_it(tmp_path: Path):
+    path = manual_pdf(tmp_path / "fm.pdf", manual_bodies(), title="ARN31505-FM_7-0-000-WEB-1")
+    report = IngestionReport()
+    [doc] = read_documents([path], tmp_path, report)
+    lines = doc.text.split("\n")
+    assert not {"Chapter 2", "Training Management"} & set(lines), "alternating running heads are dropped"
+    assert "June 2021" not in doc.text and "FM 7-0" not in doc.text, "footers in either word order are dropped"
+    assert "Page 0 covers gunnery training." in lines[0], "the body starts the page, not the head"
+    assert "the unit moves on Page 1 covers" not in doc.text, "a page is not run on into the next page's start"
+    assert "ran a large-scale exercise with an example of every task." in doc.text
+    assert "On 21 January the unit met." in doc.text, "a positioning gap does not split a word"
+    assert doc.title == "", "an id-like /Title is not a title"
+    assert [doc.page_of(doc.text.index(f"Page {n} covers")) for n in range(8)] == list(range(1, 9))
+    assert report.cleaning == {
+        "fm.pdf": {
+            "running_lines": 16,
+            "line_end_hyphens_kept": 1,
+            "line_end_hyphens_joined": 1,
+            "split_words_joined": 1,
+        }
+    }
+    assert "cleaned 1 file(s): line end hyphens joined 1, line end hyphens kept 1, running lines 16, " in "\n".join(
+        report.lines()
+    )
+
+
+def test_pdf_titles_are_real_titles_or_empty(tmp_path: Path):
+    for given, expected in [
+        ("Binder1.pdf", ""),
+        ("Microsoft Word - minutes.doc", ""),
+        ("The Siege of Vicksburg", "The Siege of Vicksburg"),
+        (None, ""),
+    ]:
+        path = manual_pdf(tmp_path / "t.pdf", [["Only one page of text about 1863."]], title=given)
+        assert read_pdf(path, "t.pdf")[0].title == expected
+
+
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-128", "AES-256"])
+def test_pdf_with_only_an_owner_password_is_read(tmp_path: Path, algorithm: str):
+    writer = PdfWriter(clone_from=PdfReader(make_pdf(tmp_path / "g.pdf", ["Restricted text from 1944."])))
+    writer.encrypt(user_password="", owner_password="owner-secret", algorithm=algorithm)
+    writer.write(tmp_path / "restricted.pdf")
+    doc, _ = read_pdf(tmp_path / "restricted.pdf", "restricted.pdf")
+    assert doc.text == "Restricted text from 1944."
+
+
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-256"])
+def test_pdf_that_needs_a_user_password_says_so(tmp_path: Path, algorithm: str):
+    writer = PdfWriter(clone_from=PdfReader(make_pdf(tmp_path / "g.pdf", ["Secret text from 1944."])))
+    writer.encrypt(user_password="hunter2", owner_password="owner", algorithm=algorithm)
+    writer.write(tmp_path / "locked.pdf")
+    report = IngestionReport()
+    assert list(read_documents([tmp_path / "locked.pdf"], tmp_path, report)) == []
+    [skipped] = report.skipped
+    assert "password required" in skipped["reason"] and "malformed" not in skipped["reason"]
+
+
 def test_pdf_failures_are_named(tmp_path: Path):
-    good = make_pdf(tmp_path / "g.pdf", ["Secret text from 1944."])
-    writer = PdfWriter(clone_from=PdfReader(good))
-    writer.encrypt(user_password="hunter2", owner_password="owner")
-    with (tmp_path / "locked.pdf").open("wb") as handle:
-        writer.write(handle)
-    with pytest.raises(Unreadable, match="encrypted"):
-        read_pdf(tmp_path / "locked.pdf", "locked.pdf")
     (tmp_path / "junk.pdf").write_bytes(b"%PDF-1.4\n garbage garbage")
     with pytest.raises(Unreadable, match="PDF"):
         read_pdf(tmp_path / "junk.pdf", "junk.pdf")
@@ -129,7 +291,7 @@ def test_jsonl_bad_lines_are_reported_and_good_ones_kept(tmp_path: Path):
     report = IngestionReport()
     docs = list(read_documents([tmp_path / "r.jsonl"], tmp_path, report))
     assert [d.text for d in docs] == ["First record, 1648.", "Last record, 1815."]
-    assert docs[0].metadata == {"id": "a", "source": "x"} and docs[0].title == "a"
+    assert docs[0].metadata == {"id": "a", "source": "x"} and docs[0].title == "", "an id is not a title"
     assert [d.doc_id for d in docs] == ["r.jsonl:1", "r.jsonl:7"]
     assert report.bad_lines == [
         "r.jsonl:2: `text` is not a string (got int)",
@@ -179,7 +341,7 @@ def test_shared_corpus_every_file_is_read_or_reported():
     skipped = {item["file"]: item["reason"] for item in report.skipped}
     assert skipped["broken/binary-garbage.txt"] == "binary data, not text"
     assert skipped["broken/empty.md"] == "empty file"
-    assert "encrypted" in skipped["broken/encrypted-file.pdf"]
+    assert "password required" in skipped["broken/encrypted-file.pdf"]
     assert "broken/utf16-with-bom.txt" in report.files_read
     assert "broken/latin1.txt" in report.files_read
     assert report.bad_lines[0].startswith("broken/mixed-bad-lines.jsonl:2: ")
@@ -198,6 +360,20 @@ def test_shared_corpus_every_file_is_read_or_reported():
     assert all(c.pages for c in chunks if c.source.endswith(".pdf"))
 
 
+def test_shared_field_manual_loses_its_running_heads_and_footers():
+    doc, _ = read_pdf(shared("corpus", "pdf", "fm-7-0-manual-layout.pdf"), "fm")
+    lines = [line.strip() for line in doc.text.split("\n")]
+    assert "Chapter 2" not in lines and "Training Management" not in lines
+    for n in range(1, 16):
+        assert not re.search(rf"14 June 2021\s+FM 7-0\s+2-{n}\b", doc.text), f"footer of page {n}"
+    assert doc.cleaning["running_lines"] == 30
+    assert "mission-essential" in doc.text and "missionessential" not in doc.text
+    assert doc.title.startswith("Training") and len(doc.page_starts) == 15
+    vicksburg, _ = read_pdf(shared("corpus", "pdf", "Seige_of_Vicksburg_Sample_OCR.pdf"), "v")
+    assert vicksburg.title == "", "Binder1.pdf is a file name"
+    assert vicksburg.text.count("THE SIEGE OF VICKSBURG") == 0
+
+
 def test_shared_broken_files_keep_their_good_content():
     broken = shared("corpus", "broken")
     chunks, _ = ingest(["."], broken, min_chunk_tokens=0)
@@ -211,7 +387,7 @@ def test_shared_docx_tables_and_paragraphs():
     doc = read_docx(shared("corpus", "docx", "blk-paras-and-tables.docx"), "blk")
     assert doc.text == (
         "Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n\n"
-        "Text before Text after\n\n"  # a table cell, in its place between the paragraphs
+        "Text before [Table; Between] Text after\n\n"  # a table cell, its nested table in its place
         "Donec semper facilisis metus finibus malesuada."
     )
     table = read_docx(shared("corpus", "docx", "hdr-header-footer.docx"), "hdr")

@@ -80,6 +80,16 @@ class IngestionReport:
     # Documents shorter than inputs.min_chunk_tokens, skipped whole: {"file", "doc_id", "tokens"}. Nothing else is.
     short_documents: list[dict[str, Any]] = field(default_factory=list)
     subset_size: int | None = None
+    # What the readers' clean-up changed in each file, by kind: {"a.pdf": {"running_lines": 40, ...}}.
+    cleaning: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count_cleaning(self, source: str, changes: dict[str, int]) -> None:
+        """Add one document's clean-up counts to its file's (a JSONL file sums its records)."""
+        if not changes:
+            return
+        totals = self.cleaning.setdefault(source, {})
+        for kind, count in changes.items():
+            totals[kind] = totals.get(kind, 0) + count
 
     @property
     def unreadable(self) -> list[dict[str, str]]:
@@ -114,6 +124,13 @@ class IngestionReport:
         ]
         out += [f"note {item['file']}: {item['reason']}" for item in self.notes]
         out += [f"bad line {line}" for line in self.bad_lines]
+        if self.cleaning:
+            totals: dict[str, int] = {}
+            for changes in self.cleaning.values():
+                for kind, count in changes.items():
+                    totals[kind] = totals.get(kind, 0) + count
+            summary = ", ".join(f"{kind.replace('_', ' ')} {count:,}" for kind, count in sorted(totals.items()))
+            out.append(f"cleaned {len(self.cleaning)} file(s): {summary}")
         return out
 
 
@@ -164,6 +181,7 @@ def read_documents(files: list[Path], base: Path, report: IngestionReport) -> It
                     if not yielded:
                         report.files_read.append(source)
                     yielded = True
+                    report.count_cleaning(source, document.cleaning)
                     yield document
                 if not yielded:
                     report.skipped.append({"file": source, "reason": "no valid records"})
@@ -183,6 +201,7 @@ def read_documents(files: list[Path], base: Path, report: IngestionReport) -> It
             report.skipped.append({"file": source, "reason": f"cannot read: {exc.strerror or exc}"})
             continue
         report.files_read.append(source)  # before yielding: a consumer may stop early (--limit)
+        report.count_cleaning(source, document.cleaning)
         yield document
 
 

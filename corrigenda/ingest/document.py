@@ -20,10 +20,12 @@ class Document:
 
     source: str  # the file, as the user named it (relative to the spec when it is under it)
     doc_id: str  # unique and stable: the source, plus `:LINE` for JSONL records
-    title: str
+    title: str  # a real title, or "" (never a file name)
     text: str
     page_starts: tuple[int, ...] = ()  # character offset where each PDF page begins
     metadata: dict[str, Any] = field(default_factory=dict)
+    # What the readers' clean-up changed, by kind ("private_use_bullets": 12, "running_lines": 40, ...).
+    cleaning: dict[str, int] = field(default_factory=dict, compare=False)
 
     def page_of(self, offset: int) -> int | None:
         """1-based page holding the character at `offset` (None when the document has no pages)."""

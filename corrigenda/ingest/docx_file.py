@@ -1,16 +1,33 @@
-"""Word documents with python-docx: paragraphs and tables in document order."""
+"""Word documents with python-docx: paragraphs and tables in document order, nested tables inside their cell."""
 
 from __future__ import annotations
 
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import docx
 from docx.opc.exceptions import PackageNotFoundError
-from docx.table import Table
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from corrigenda.ingest.cleaning import clean_text
 from corrigenda.ingest.document import Document, Unreadable, normalise
+from corrigenda.ingest.titles import real_title
+
+
+def cell_text(cell: _Cell) -> str:
+    """A cell's paragraphs on one line; a table nested in it, in its place, as `[row; row]`."""
+    parts: list[str] = []
+    for item in cell.iter_inner_content():
+        if isinstance(item, Paragraph):
+            text = " ".join(item.text.split())
+        else:
+            rows = table_rows(item)
+            text = f"[{'; '.join(rows)}]" if rows else ""
+        if text:
+            parts.append(text)
+    return " ".join(parts)
 
 
 def table_rows(table: Table) -> list[str]:
@@ -18,8 +35,12 @@ def table_rows(table: Table) -> list[str]:
     rows = []
     for row in table.rows:
         cells: list[str] = []
+        seen: set[int] = set()
         for cell in row.cells:
-            text = " ".join(cell.text.split())
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            text = cell_text(cell)
             if text and (not cells or cells[-1] != text):
                 cells.append(text)
         if cells:
@@ -33,21 +54,22 @@ def read_docx(path: Path, source: str) -> Document:
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise Unreadable(f"not a readable DOCX file: {exc}") from exc
     blocks: list[str] = []
-    first_heading = None
+    first_heading = ""
     for item in document.iter_inner_content():
         if isinstance(item, Paragraph):
             text = item.text.strip()
             if not text:
                 continue
-            if first_heading is None and item.style is not None and item.style.name.startswith(("Heading", "Title")):
-                first_heading = text
+            if not first_heading and item.style is not None and item.style.name.startswith(("Heading", "Title")):
+                first_heading = real_title(text)
             blocks.append(text)
         else:
             rows = table_rows(item)
             if rows:
                 blocks.append("\n".join(rows))
-    text = normalise("\n\n".join(blocks))
+    counts: Counter[str] = Counter()
+    text = normalise(clean_text("\n\n".join(blocks), counts))
     if not text.strip():
         raise Unreadable("no text in the document body")
-    title = document.core_properties.title or first_heading or path.stem
-    return Document(source=source, doc_id=source, title=title, text=text)
+    title = real_title(document.core_properties.title) or first_heading
+    return Document(source=source, doc_id=source, title=title, text=text, cleaning=dict(counts))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from corrigenda.ingest.cleaning import clean_text
 from corrigenda.ingest.document import Document, Unreadable, normalise
+from corrigenda.ingest.titles import real_title
 
 
 def read_jsonl(path: Path, source: str, bad_line: Callable[[int, str], None]) -> Iterator[Document]:
@@ -38,10 +41,18 @@ def read_jsonl(path: Path, source: str, bad_line: Callable[[int, str], None]) ->
             if not isinstance(record["text"], str):
                 bad_line(number, f"`text` is not a string (got {type(record['text']).__name__})")
                 continue
-            text = normalise(record["text"])
+            counts: Counter[str] = Counter()
+            text = normalise(clean_text(record["text"], counts))
             if not text.strip():
                 bad_line(number, "`text` is empty")
                 continue
             metadata = {key: value for key, value in record.items() if key != "text"}
-            title = str(record.get("title") or record.get("id") or f"{path.stem} line {number}")
-            yield Document(source=source, doc_id=f"{source}:{number}", title=title, text=text, metadata=metadata)
+            title = real_title(record.get("title"))  # an id or the file name is not a title
+            yield Document(
+                source=source,
+                doc_id=f"{source}:{number}",
+                title=title,
+                text=text,
+                metadata=metadata,
+                cleaning=dict(counts),
+            )

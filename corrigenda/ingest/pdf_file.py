@@ -1,4 +1,5 @@
-"""PDF with pypdf: page by page, lines re-joined, running headers and footers dropped, pages recorded."""
+"""PDF with pypdf: page by page, cleaned and repaired (see pdf_repair), encrypted files opened where no password
+is needed, pages recorded."""
 
 from __future__ import annotations
 
@@ -11,14 +12,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, WrongPasswordError
 
+from corrigenda.ingest.cleaning import clean_text
 from corrigenda.ingest.document import Document, Unreadable, normalise
+from corrigenda.ingest.pdf_repair import (
+    Vocabulary,
+    drop_running_lines,
+    join_line_ends,
+    page_separator,
+    repair_split_words,
+)
+from corrigenda.ingest.titles import real_title
 
-_HYPHENATED = re.compile(r"(?<=[a-z])-\n(?=[a-z])")
-_BROKEN_LINE = re.compile(r"(?<=[^\s.!?:;])\n(?=[a-z(])")
-_EDGE_NOISE = re.compile(r"^[\W\d_]+|[\W\d_]+$")
-_NUMBER = re.compile(r"\d+")
+_PAGE_END_HYPHEN = re.compile(r"(?<![^\W\d_])([^\W\d_]+)-$")
+_PAGE_START_WORD = re.compile(r"[^\W\d_]+")
 _SPACE_RUN = re.compile(r"[ \t]{2,}")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 
@@ -43,40 +51,52 @@ def pypdf_warnings() -> Iterator[list[str]]:
         logger.propagate = propagate
 
 
-def clean_page(text: str) -> str:
-    """Ligatures and presentation forms unfolded (NFKC), runs of spaces collapsed, line ends trimmed."""
-    text = unicodedata.normalize("NFKC", normalise(text))
+def clean_page(text: str, counts: Counter[str]) -> str:
+    """Ligatures and presentation forms unfolded (NFKC), the shared clean-up, runs of spaces collapsed, line ends
+    trimmed; a soft hyphen at a line end joins the word it broke."""
+    text = unicodedata.normalize("NFKC", normalise(text.replace("\u00ad\n", "")))
+    text = clean_text(text, counts)
     return _TRAILING_SPACE.sub("\n", _SPACE_RUN.sub(" ", text)).strip()
 
 
-def join_broken_lines(page: str) -> str:
-    """`exam-\\nple` -> `example`; a line that stops mid-sentence runs on into the next."""
-    return _BROKEN_LINE.sub(" ", _HYPHENATED.sub("", page))
-
-
-def _edge_key(line: str) -> str:
-    """Page numbers and punctuation aside, so `49 THE SIEGE.` and `THE SIEGE. 50` match."""
-    return _NUMBER.sub("#", _EDGE_NOISE.sub("", line.lower()))
-
-
-def drop_running_lines(pages: list[str]) -> list[str]:
-    """Remove a first or last line that recurs (numbers aside) on at least half the pages of a 3+ page PDF."""
-    if len(pages) < 3:
-        return pages
-    counts: Counter[str] = Counter()
+def _join_pages(pages: list[str], vocabulary: Vocabulary) -> tuple[str, tuple[int, ...]]:
+    """One text from the pages, and where each page starts in it; a word hyphenated across a page break is
+    treated as at a line end."""
+    parts: list[str] = []
+    starts: list[int] = []
+    offset = 0
     for page in pages:
-        lines = [line for line in page.split("\n") if line.strip()]
-        counts.update({_edge_key(line) for line in (lines[:1] + lines[-1:])})
-    running = {key for key, count in counts.items() if len(key) >= 3 and count >= max(3, len(pages) / 2)}
-    if not running:
-        return pages
-    cleaned = []
-    for page in pages:
-        lines = page.split("\n")
-        content = [i for i, line in enumerate(lines) if line.strip()]
-        drop = {i for i in (content[:1] + content[-1:]) if _edge_key(lines[i]) in running}
-        cleaned.append("\n".join(line for i, line in enumerate(lines) if i not in drop))
-    return cleaned
+        separator = ""
+        if parts:
+            previous = parts[-1]
+            broken = _PAGE_END_HYPHEN.search(previous[-64:])
+            if broken and page[:1].isalpha():
+                following = _PAGE_START_WORD.match(page)
+                if following and not vocabulary.keeps_hyphen(broken.group(1), following.group()):
+                    parts[-1] = previous[:-1]
+                    offset -= 1
+            else:
+                separator = page_separator(previous, page)
+        parts.append(separator)
+        offset += len(separator)
+        starts.append(offset)
+        parts.append(page)
+        offset += len(page)
+    return "".join(parts), tuple(starts)
+
+
+def _open(reader: PdfReader) -> None:
+    """Decrypt with the empty user password, which opens every PDF restricted only by an owner password."""
+    if not reader.is_encrypted:
+        return
+    try:
+        opened = reader.decrypt("")
+    except DependencyError as exc:
+        raise Unreadable(f"encrypted PDF that needs the `cryptography` package to open ({exc})") from exc
+    except (FileNotDecryptedError, WrongPasswordError, NotImplementedError) as exc:
+        raise Unreadable(f"encrypted PDF with an unsupported scheme ({exc})") from exc
+    if not opened:
+        raise Unreadable("encrypted PDF: password required (it cannot be opened without the user password)")
 
 
 def read_pdf(path: Path, source: str) -> tuple[Document, str | None]:
@@ -84,10 +104,9 @@ def read_pdf(path: Path, source: str) -> tuple[Document, str | None]:
     try:
         with pypdf_warnings() as warnings:
             reader = PdfReader(path)
-            if reader.is_encrypted and not reader.decrypt(""):
-                raise Unreadable("encrypted PDF (a password is needed)")
+            _open(reader)
             raw_pages = [page.extract_text() or "" for page in reader.pages]
-            title = (reader.metadata.title if reader.metadata else None) or path.stem
+            title = real_title(reader.metadata.title if reader.metadata else None)
     except Unreadable:
         raise
     except (
@@ -102,21 +121,20 @@ def read_pdf(path: Path, source: str) -> tuple[Document, str | None]:
         raise Unreadable(f"malformed PDF: {exc}") from exc
     except Exception as exc:  # pypdf raises many kinds on broken files; one bad PDF must not stop the corpus
         raise Unreadable(f"malformed PDF ({type(exc).__name__}): {exc}") from exc
-    pages = drop_running_lines([clean_page(page) for page in raw_pages])
-    pages = [join_broken_lines(page) for page in pages]
+    counts: Counter[str] = Counter()
+    pages, counts["running_lines"] = drop_running_lines([clean_page(page, counts) for page in raw_pages])
+    vocabulary = Vocabulary(pages)
+    pages = [repair_split_words(join_line_ends(page, vocabulary, counts), vocabulary, counts) for page in pages]
     if not any(page.strip() for page in pages):
         raise Unreadable(f"no extractable text in {len(pages)} page(s) (scanned images need OCR first)")
-    text_parts, starts, offset = [], [], 0
-    for page in pages:
-        starts.append(offset)
-        text_parts.append(page)
-        offset += len(page) + 2
+    text, starts = _join_pages(pages, vocabulary)
     document = Document(
         source=source,
         doc_id=source,
-        title=str(title),
-        text="\n\n".join(text_parts),
-        page_starts=tuple(starts),
+        title=title,
+        text=text,
+        page_starts=starts,
+        cleaning={kind: count for kind, count in counts.items() if count},
     )
     note = f"damaged PDF, repaired while reading: {'; '.join(dict.fromkeys(warnings))}" if warnings else None
     return document, note

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import codecs
-import re
+from collections import Counter
 from pathlib import Path
 
 import charset_normalizer
 
+from corrigenda.ingest.cleaning import clean_text
 from corrigenda.ingest.document import Document, Unreadable, normalise
+from corrigenda.ingest.titles import gutenberg_title, real_title
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -48,24 +50,22 @@ def decode(data: bytes) -> tuple[str, str | None]:
     return str(best), f"not UTF-8; decoded as {best.encoding} (detected)"
 
 
-def markdown_title(text: str) -> str | None:
+def markdown_title(text: str) -> str:
+    """The first `# ` heading, or ""."""
     for line in text.splitlines():
         if line.startswith("# "):
-            return line[2:].strip() or None
-    return None
+            return real_title(line[2:].strip())
+    return ""
 
 
-GUTENBERG_PREFIX = re.compile(r"^\ufeff?The Project Gutenberg e[Bb]ook of\s+")
-
-
-def plain_title(text: str) -> str | None:
+def heading_line(text: str) -> str:
     """A plain-text file's first line when it reads like a heading: short, followed by a blank line, no full stop."""
     lines = text.lstrip().split("\n", 2)
     if len(lines) >= 2 and not lines[1].strip():
         first = lines[0].strip()
-        if first and len(first) <= 80 and not first.endswith((".", ",", ";", ":")):
-            return GUTENBERG_PREFIX.sub("", first)
-    return None
+        if len(first) <= 80 and not first.endswith((".", ",", ";", ":")):
+            return real_title(first)
+    return ""
 
 
 def read_text_file(path: Path, source: str) -> tuple[Document, str | None]:
@@ -74,8 +74,9 @@ def read_text_file(path: Path, source: str) -> tuple[Document, str | None]:
     if not data.strip():
         raise Unreadable("empty file")
     raw, note = decode(data)
-    text = normalise(raw)
+    counts: Counter[str] = Counter()
+    text = normalise(clean_text(raw, counts))
     if not text.strip():
         raise Unreadable("no text (only whitespace)")
-    title = (markdown_title(text) if path.suffix.lower() == ".md" else plain_title(text)) or path.stem
-    return Document(source=source, doc_id=source, title=title, text=text), note
+    title = markdown_title(text) if path.suffix.lower() == ".md" else gutenberg_title(text) or heading_line(text)
+    return Document(source=source, doc_id=source, title=title, text=text, cleaning=dict(counts)), note
