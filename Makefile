@@ -34,6 +34,7 @@ release: dataset
 
 bench: install
 	$(BIN)/python bench/chunking.py
+	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/engine.py
 
 schema: install
