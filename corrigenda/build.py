@@ -31,7 +31,7 @@ from corrigenda.emit.writers import (
     write_jsonl,
     write_meta_dataset,
 )
-from corrigenda.errors import InputError
+from corrigenda.errors import EndpointError, InputError
 from corrigenda.heuristic.backend import HeuristicBackend
 from corrigenda.heuristic.facts import FactPool
 from corrigenda.ingest.corpus import Chunk, IngestionReport, discover, iter_chunks, read_documents
@@ -42,6 +42,7 @@ from corrigenda.runtime.dedupe import DuplicateFinder
 from corrigenda.runtime.item import ACCEPTED, FAILED, REJECTED, UNSUITABLE, Item
 from corrigenda.runtime.openai_backend import OpenAIBackend
 from corrigenda.runtime.pipeline import Pipeline
+from corrigenda.runtime.probe import probe
 from corrigenda.runtime.progress import Progress
 from corrigenda.runtime.steps import StepRunner
 
@@ -69,6 +70,7 @@ class BuildOptions:
     limit: int | None = None
     out: Path | None = None
     interactive: bool | None = None  # None: a live display when stderr is a terminal
+    probe: bool = True  # check every endpoint before the first call (never offline or on heuristic models)
 
 
 @dataclass
@@ -182,7 +184,9 @@ class Build:
         started = time.monotonic()
         try:
             self.check_inputs()
-        except UnreadableInputs:
+            if self.options.probe and not self.options.offline:
+                probe(self.plan)  # a dead endpoint, a bad key or an unknown model stops the build before any call
+        except (UnreadableInputs, EndpointError):
             self.cache.close()
             raise
         debug_dir = self.out_dir / "debug_outputs"
