@@ -83,6 +83,7 @@ class FakeOpenAI:
     api_key: str | None = None  # when set, any other bearer token gets 401
     html_page: str | None = None  # when set, every route answers this page with HTTP 200 (a login wall, a proxy)
     model_list_requests: int = 0  # GET /models
+    server: Any = None  # the ServerThread serving it, for outages
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -115,10 +116,12 @@ class FakeOpenAI:
         return web.json_response({"object": "list", "data": data})
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
         refusal = self._refusal(request)
         if refusal is not None:
+            with self._lock:
+                self.requests.append(body)
             return refusal
-        body = await request.json()
         if self.reject_unknown_models and body.get("model") not in (self.models or []):
             error = {"error": {"message": f"The model `{body.get('model')}` does not exist.", "code": 404}}
             return web.json_response(error, status=404)
@@ -206,6 +209,7 @@ class ServerThread:
         self._loop.run_forever()
 
     def start(self) -> FakeOpenAI:
+        self.fake.server = self
         self._thread.start()
         self._ready.wait(10)
         return self.fake

@@ -187,7 +187,7 @@ class Caller:
         if down_for >= give_up:
             raise EndpointDown(
                 f"models.{self.name} ({self.model.model}) at {self.backend.identity.get('endpoint')}: no connection "
-                f"for {down_for:.0f} s ({reason}); the build stopped",
+                f"for {down_for:.0f} s, the last try: {reason}; the build stopped",
                 "every finished call is cached: once the endpoint is back, rerun the same command to resume "
                 f"(models.{self.name}.give_up_after_s, now {give_up:g} s, sets how long an outage is waited out)",
             )
