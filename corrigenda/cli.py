@@ -91,7 +91,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     )
     if args.probe:
         console.print("endpoints:")
-        for line in probe(plan):
+        for line in probe(plan) or ["none: every step runs on the built-in engine"]:
             console.print(f"  {line}")
     return EXIT_OK
 

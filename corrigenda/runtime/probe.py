@@ -139,10 +139,18 @@ def _unknown_model(target: Target, served: list[str], answer: Answer | None) -> 
     )
 
 
-def _says_unknown_model(answer: Answer, model: str) -> bool:
+# How servers say "no such model": vLLM and OpenAI ("does not exist"), Ollama ("not found"), LiteLLM ("invalid model"),
+# OpenRouter ("not a valid model"), DeepInfra ("not available").
+_UNKNOWN_MODEL_WORDS = ("not found", "not exist", "unknown", "no such", "invalid model", "not a valid", "not available")
+
+
+def _says_unknown_model(answer: Answer, served: list[str] | None) -> bool:
+    """A 4xx that means the model name is wrong; a 404 after a model list that lacks the name means so too."""
     words = answer.words.lower()
-    return answer.status in (400, 404, 422) and (
-        model.lower() in words or ("model" in words and any(w in words for w in ("not found", "not exist", "unknown")))
+    if answer.status not in (400, 404, 422):
+        return False
+    return ("model" in words and any(w in words for w in _UNKNOWN_MODEL_WORDS)) or (
+        served is not None and answer.status == 404
     )
 
 
@@ -160,7 +168,7 @@ async def _one_token(client: httpx.AsyncClient, target: Target, served: list[str
         return None
     if answer.status in (401, 403):
         return _key_problem(target, answer)
-    if _says_unknown_model(answer, model.model):
+    if _says_unknown_model(answer, served):
         return _unknown_model(target, served or [], answer)
     if answer.status in (400, 422, 429):  # it reached the model and objected to our tiny request, or is busy
         return None
