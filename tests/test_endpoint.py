@@ -276,7 +276,8 @@ def test_a_real_timeout_still_says_timed_out(fake_server, tmp_path):
     stats = StepStats()
     with pytest.raises(CallFailed) as failure:
         _call(_caller(fake_server.base_url, tmp_path, timeout_s=0.3, max_attempts=1), stats)
-    assert "timed out: no answer from 127.0.0.1" in failure.value.reason and "timeout_s 0.3" in failure.value.reason
+    assert "timed out: no answer from 127.0.0.1" in failure.value.reason
+    assert "within 0.3 s (models.small.timeout_s)" in failure.value.reason
 
 
 def test_an_html_page_is_not_retried(fake_server, tmp_path):
@@ -349,3 +350,9 @@ def test_a_short_outage_is_waited_out_and_fails_nothing(project, fake_server, ca
     counts = _counts(capsys.readouterr().out)
     assert counts["failed"] == 0 and counts["released"] == counts["chunks"] > 2
     assert fake_server.model_list_requests == 1
+
+
+def test_a_base_url_without_a_scheme_is_named_before_any_connection(project, capsys):
+    code, _, err = plan_probe(spec_for(project, "localhost:8000/v1"), capsys)
+    assert code == 3
+    assert "base_url `localhost:8000/v1` is not an http:// or https:// URL with a host" in err

@@ -62,8 +62,9 @@ def _words(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
-def classify(exc: BaseException, url: str, timeout_s: float) -> ConnectionFailure:
-    """Name a failure of the HTTP client (openai, httpx or aiohttp exceptions, in any wrapping)."""
+def classify(exc: BaseException, url: str, timeout_s: float, setting: str = "") -> ConnectionFailure:
+    """Name a failure of the HTTP client (openai, httpx or aiohttp exceptions, in any wrapping); `setting` names the
+    spec field that sets `timeout_s`, for a timeout's message."""
     chain, host = _chain(exc), host_of(url)
     names = {type(e).__name__ for e in chain}
     for error in chain:  # the root causes first: they say what really happened
@@ -84,5 +85,6 @@ def classify(exc: BaseException, url: str, timeout_s: float) -> ConnectionFailur
     if names & _DROPPED_NAMES or any(isinstance(e, ConnectionResetError | BrokenPipeError) for e in chain):
         return ConnectionFailure(DROPPED, f"{host} closed the connection without answering")
     if timed_out:
-        return ConnectionFailure(TIMEOUT, f"timed out: no answer from {host} within timeout_s {timeout_s:g}")
+        where = f" ({setting})" if setting else ""
+        return ConnectionFailure(TIMEOUT, f"timed out: no answer from {host} within {timeout_s:g} s{where}")
     return ConnectionFailure(OTHER, f"connection error with {host}: {_words(chain[-1])}")

@@ -149,7 +149,7 @@ class OpenAIBackend:
                 return await self._complete_text(request)
             return await self._complete_chat(request)
         except openai.APIConnectionError as exc:  # timeouts included: the cause chain says which it really was
-            failure = classify(exc, self.endpoint, self.model.timeout_s)
+            failure = classify(exc, self.endpoint, self.model.timeout_s, f"models.{self.name}.timeout_s")
             raise (Unreachable if failure.connecting else TransientError)(failure.text) from None
         except openai.APIStatusError as exc:
             status = exc.status_code

@@ -14,11 +14,12 @@ import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from corrigenda.compiler.plan import Plan
 from corrigenda.compiler.spec import ModelSpec
 from corrigenda.errors import EndpointError
-from corrigenda.runtime.connection import DNS, REFUSED, TLS, classify
+from corrigenda.runtime.connection import DNS, REFUSED, TIMEOUT, TLS, classify
 from corrigenda.runtime.openai_backend import html_title, looks_like_html
 
 try:  # the HTTP library the installed openai client is built on
@@ -205,6 +206,8 @@ async def _with_v1(client: httpx.AsyncClient, target: Target) -> str | None:
 def _connection_problem(group: list[Target], error: Exception) -> str:
     url = group[0].url
     failure = classify(error, url, CONNECT_TIMEOUT_S)
+    if failure.kind == TIMEOUT:  # connected, then no answer: the answer's time limit applies
+        failure = classify(error, url, LIST_TIMEOUT_S)
     where = f"models.{group[0].name}.base_url"
     advice = {
         REFUSED: f"start the server, or correct the port in {where}",
@@ -218,6 +221,14 @@ def _connection_problem(group: list[Target], error: Exception) -> str:
 async def _probe_endpoint(client: httpx.AsyncClient, group: list[Target], report: Report) -> None:
     """One endpoint (one URL and key), shared by the models in `group`."""
     first = group[0]
+    parts = urlsplit(first.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        labels = ", ".join(target.label for target in group)
+        report.problems.append(
+            f"{labels}: base_url `{first.url}` is not an http:// or https:// URL with a host; "
+            f"set models.{first.name}.base_url to one, e.g. http://localhost:8000/v1"
+        )
+        return
     try:
         listing = await _ask(client, first, "/models")
         served = _served(listing)
