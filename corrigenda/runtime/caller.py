@@ -132,6 +132,7 @@ class Caller:
             reservation = await self.limiter.acquire(estimate)
             async with self.slots:
                 stats.in_flight += 1
+                started = time.monotonic()  # a connect timeout fails late: the outage began when the try did
                 self.usage.requests_this_run += 1
                 try:
                     completion = await self.backend.complete(request)
@@ -164,8 +165,8 @@ class Caller:
             RateLimiter.settle(reservation, 0)
             if unreachable:
                 refused += 1
-                first_refusal = first_refusal or time.monotonic()
-                remaining = self._outage_left(reason)  # raises EndpointDown once the endpoint is given up on
+                first_refusal = first_refusal or started
+                remaining = self._outage_left(reason, started)  # raises EndpointDown once the endpoint is given up on
                 if time.monotonic() - first_refusal >= self.model.give_up_after_s:
                     break  # others get through now and then, this call never does
                 await asyncio.sleep(min(self._backoff(refused), remaining + 0.01))
@@ -176,12 +177,12 @@ class Caller:
         self.usage.failed(tries)
         raise CallFailed(f"{reason} (gave up after {tries} attempts)", tries)
 
-    def _outage_left(self, reason: str) -> float:
+    def _outage_left(self, reason: str, started: float) -> float:
         """Seconds left before the endpoint is given up on; raises `EndpointDown` (the build stops) when none are.
         The outage runs from the first failure to connect after a success, over all of this model's calls, so a
         short blip is waited out and only a dead endpoint stops the build."""
         now = time.monotonic()
-        self.outage.since = self.outage.since or now
+        self.outage.since = self.outage.since or started
         down_for = now - self.outage.since
         give_up = self.model.give_up_after_s
         if down_for >= give_up:
