@@ -356,3 +356,9 @@ def test_a_base_url_without_a_scheme_is_named_before_any_connection(project, cap
     code, _, err = plan_probe(spec_for(project, "localhost:8000/v1"), capsys)
     assert code == 3
     assert "base_url `localhost:8000/v1` is not an http:// or https:// URL with a host" in err
+
+
+def test_a_host_that_never_accepts_is_a_connect_timeout_mid_run(tmp_path):
+    with full_backlog() as url, pytest.raises(EndpointDown) as down:
+        _call(_caller(url, tmp_path, timeout_s=0.3, give_up_after_s=0.2))
+    assert "within 0.3 s (timed out)" in str(down.value)

@@ -62,9 +62,11 @@ def _words(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
-def classify(exc: BaseException, url: str, timeout_s: float, setting: str = "") -> ConnectionFailure:
-    """Name a failure of the HTTP client (openai, httpx or aiohttp exceptions, in any wrapping); `setting` names the
-    spec field that sets `timeout_s`, for a timeout's message."""
+def classify(
+    exc: BaseException, url: str, timeout_s: float, setting: str = "", connect_s: float | None = None
+) -> ConnectionFailure:
+    """Name a failure of the HTTP client (openai, httpx or aiohttp exceptions, in any wrapping). `setting` names the
+    spec field that sets `timeout_s`; `connect_s` is the limit on connecting, when shorter."""
     chain, host = _chain(exc), host_of(url)
     names = {type(e).__name__ for e in chain}
     for error in chain:  # the root causes first: they say what really happened
@@ -80,7 +82,8 @@ def classify(exc: BaseException, url: str, timeout_s: float, setting: str = "") 
             if isinstance(error, OSError) and not isinstance(error, TimeoutError) and error.errno is not None:
                 return ConnectionFailure(UNREACHABLE, f"cannot connect to {host}: {_words(error)}")
         if timed_out or names & _CONNECT_TIMEOUT_NAMES:
-            return ConnectionFailure(CONNECT_TIMEOUT, f"no connection to {host} within {timeout_s:g} s (timed out)")
+            limit = connect_s if connect_s is not None else timeout_s
+            return ConnectionFailure(CONNECT_TIMEOUT, f"no connection to {host} within {limit:g} s (timed out)")
         return ConnectionFailure(UNREACHABLE, f"cannot connect to {host}: {_words(chain[-1])}")
     if names & _DROPPED_NAMES or any(isinstance(e, ConnectionResetError | BrokenPipeError) for e in chain):
         return ConnectionFailure(DROPPED, f"{host} closed the connection without answering")

@@ -28,6 +28,9 @@ except ImportError:  # pragma: no cover - older openai releases
     import httpx  # type: ignore[no-redef]
 
 NO_KEY = "not-needed"  # the client insists on some key; keyless local servers ignore it
+# Connecting never takes long when the host is there: a blackholed host is found in this long, not in timeout_s
+# (minutes for reasoning models), so a dead endpoint stops the build after about give_up_after_s.
+CONNECT_TIMEOUT_S = 30.0
 
 # The client's telemetry headers (SDK version, OS, runtime, retry count): no server needs them, and each one is
 # merged, normalised and re-checked on every request; leaving them out saves ~7% of the client's CPU per call.
@@ -93,7 +96,7 @@ def html_title(text: str) -> str:
     return repr(words[:120])
 
 
-def http_client(concurrency: int, timeout_s: float) -> httpx.AsyncClient:
+def http_client(concurrency: int, timeout_s: float | httpx.Timeout) -> httpx.AsyncClient:
     """The openai client's aiohttp transport: at hundreds of connections its pool stays fast where the default
     transport's slows down (see BENCHMARKS.md). The default transport if aiohttp is missing."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -108,12 +111,14 @@ class OpenAIBackend:
         self.name, self.model = name, model
         self.endpoint = endpoint.rstrip("/")
         key = os.environ.get(model.api_key_env) if model.api_key_env else None
+        self.connect_s = min(model.timeout_s, CONNECT_TIMEOUT_S)
+        timeout = httpx.Timeout(model.timeout_s, connect=self.connect_s)
         self._client = openai.AsyncOpenAI(
             base_url=self.endpoint,
             api_key=key or NO_KEY,
             max_retries=0,
-            timeout=model.timeout_s,
-            http_client=http_client(model.concurrency, model.timeout_s),
+            timeout=timeout,
+            http_client=http_client(model.concurrency, timeout),
             default_headers=dict.fromkeys(_TELEMETRY_HEADERS, openai.omit),
         )
 
@@ -149,7 +154,9 @@ class OpenAIBackend:
                 return await self._complete_text(request)
             return await self._complete_chat(request)
         except openai.APIConnectionError as exc:  # timeouts included: the cause chain says which it really was
-            failure = classify(exc, self.endpoint, self.model.timeout_s, f"models.{self.name}.timeout_s")
+            failure = classify(
+                exc, self.endpoint, self.model.timeout_s, f"models.{self.name}.timeout_s", self.connect_s
+            )
             raise (Unreachable if failure.connecting else TransientError)(failure.text) from None
         except openai.APIStatusError as exc:
             status = exc.status_code
