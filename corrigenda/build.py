@@ -44,6 +44,7 @@ from corrigenda.runtime.dedupe import DuplicateFinder
 from corrigenda.runtime.item import ACCEPTED, FAILED, REJECTED, UNSUITABLE, Item
 from corrigenda.runtime.openai_backend import OpenAIBackend
 from corrigenda.runtime.pipeline import Pipeline
+from corrigenda.runtime.probe import probe
 from corrigenda.runtime.progress import Progress
 from corrigenda.runtime.steps import StepRunner
 
@@ -71,6 +72,7 @@ class BuildOptions:
     limit: int | None = None
     out: Path | None = None
     interactive: bool | None = None  # None: a live display when stderr is a terminal
+    probe: bool = True  # check every endpoint before the first call (never offline or on heuristic models)
 
 
 @dataclass
@@ -194,9 +196,12 @@ class Build:
         started = time.monotonic()
         try:
             self.check_inputs()
-            self.release.open()  # locked, probed and staged before the first request
+            if self.options.probe and not self.options.offline:
+                probe(self.plan)  # a dead endpoint, a bad key or an unknown model stops the build before any call
+            self.release.open()  # locked and staged before the first request
         except BaseException:
             self.cache.close()
+            self.release.close()
             raise
         try:
             try:

@@ -40,9 +40,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    from corrigenda.runtime.probe import probe
+
     compiled = compile_spec(Path(args.spec))
     plan = compiled.plan
     if args.json:
+        if args.probe:
+            probe(plan)  # problems go to stderr with exit 3; the JSON stays clean
         print(plan.model_dump_json(indent=2))
         return EXIT_OK
     for warning in compiled.warnings:
@@ -85,6 +89,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     console.print(
         f"total: about ${result.usd:.4f} (one call per chunk and step; the filter usually lowers it, retries raise it)"
     )
+    if args.probe:
+        console.print("endpoints:")
+        for line in probe(plan) or ["none: every step runs on the built-in engine"]:
+            console.print(f"  {line}")
     return EXIT_OK
 
 
@@ -95,7 +103,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     for warning in compiled.warnings:
         print(warning, file=sys.stderr)
     options = BuildOptions(
-        offline=args.offline, resume=args.resume, limit=args.limit, out=Path(args.out) if args.out else None
+        offline=args.offline,
+        resume=args.resume,
+        limit=args.limit,
+        out=Path(args.out) if args.out else None,
+        probe=args.probe,
     )
     build = Build(compiled, options)
     result = build.run()  # an unwritable output, a broken cache or a second build: a CorrigendaError, before spending
@@ -178,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="show the plan and what it will cost before spending")
     plan.add_argument("spec")
     plan.add_argument("--json", action="store_true", help="print the compiled plan as JSON")
+    plan.add_argument(
+        "--probe",
+        action="store_true",
+        help="also ask each endpoint for its models: reachable, key accepted, model served",
+    )
     plan.set_defaults(run=cmd_plan)
 
     build = commands.add_parser("build", help="run the pipeline and write a schema-gated release directory")
@@ -190,6 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="reuse cached answers (default); --no-resume asks every call again",
+    )
+    build.add_argument(
+        "--probe",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="check every endpoint before the first call (default); --no-probe skips the check",
     )
     build.set_defaults(run=cmd_build)
 

@@ -1,6 +1,8 @@
-"""A real HTTP server on 127.0.0.1 that speaks enough of the OpenAI chat and completions API for the real `openai`
-client, with faults a test can script: latency, 429 with Retry-After, 500s, hangs, dropped connections, `length`
-truncation, `<think>` blocks, `reasoning_content`, malformed answers. It counts every request it receives."""
+"""A real HTTP server on 127.0.0.1 that speaks enough of the OpenAI chat, completions and models API for the real
+`openai` client, with faults a test can script: latency, 429 with Retry-After, 500s, hangs, dropped connections,
+`length` truncation, `<think>` blocks, `reasoning_content`, malformed answers; and endpoint trouble: a required key,
+unknown models refused, no `/models` route, an HTML page in place of the API, and an outage (connections refused
+for a while, then served again on the same port). It counts every request it receives."""
 
 from __future__ import annotations
 
@@ -76,6 +78,12 @@ class FakeOpenAI:
     usage_reported: dict[str, int] = field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0})
     base_url: str = ""
     last_headers: dict[str, str] = field(default_factory=dict)  # of the latest request, names lower-cased
+    models: list[str] | None = field(default_factory=lambda: ["small-model", "large-model", "m"])  # None: no route
+    reject_unknown_models: bool = False  # answer 404 "model does not exist" for a model not in `models`
+    api_key: str | None = None  # when set, any other bearer token gets 401
+    html_page: str | None = None  # when set, every route answers this page with HTTP 200 (a login wall, a proxy)
+    model_list_requests: int = 0  # GET /models
+    server: Any = None  # the ServerThread serving it, for outages
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -87,8 +95,36 @@ class FakeOpenAI:
         with self._lock:
             return sum(marker in str(body.get("messages") or body.get("prompt")) for body in self.requests)
 
+    def _refusal(self, request: web.Request) -> web.StreamResponse | None:
+        """The endpoint trouble set on this server, shared by every route."""
+        if self.html_page is not None:
+            return web.Response(text=self.html_page, content_type="text/html")
+        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            error = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}
+            return web.json_response(error, status=401)
+        return None
+
+    async def _list_models(self, request: web.Request) -> web.StreamResponse:
+        with self._lock:
+            self.model_list_requests += 1
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        if self.models is None:
+            return web.json_response({"detail": "Not Found"}, status=404)
+        data = [{"id": name, "object": "model", "owned_by": "fake"} for name in self.models]
+        return web.json_response({"object": "list", "data": data})
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
+        refusal = self._refusal(request)
+        if refusal is not None:
+            with self._lock:
+                self.requests.append(body)
+            return refusal
+        if self.reject_unknown_models and body.get("model") not in (self.models or []):
+            error = {"error": {"message": f"The model `{body.get('model')}` does not exist.", "code": 404}}
+            return web.json_response(error, status=404)
         with self._lock:
             self.requests.append(body)
             self.last_headers = {name.lower(): value for name, value in request.headers.items()}
@@ -149,28 +185,45 @@ class ServerThread:
 
     def __init__(self, fake: FakeOpenAI):
         self.fake = fake
+        self.port = 0
         self._ready = threading.Event()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
+    async def _open(self) -> None:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self.fake._handle)
         app.router.add_post("/v1/completions", self.fake._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        self._loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=4096)
-        self._loop.run_until_complete(site.start())
-        port = site._server.sockets[0].getsockname()[1]
-        self.fake.base_url = f"http://127.0.0.1:{port}/v1"
+        app.router.add_get("/v1/models", self.fake._list_models)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, backlog=4096)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        self.fake.base_url = f"http://127.0.0.1:{self.port}/v1"
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._open())
         self._ready.set()
         self._loop.run_forever()
 
     def start(self) -> FakeOpenAI:
+        self.fake.server = self
         self._thread.start()
         self._ready.wait(10)
         return self.fake
+
+    def outage(self, seconds: float) -> None:
+        """Close every connection and refuse new ones for `seconds`, then serve again on the same port: a server
+        restart as a client sees it. Safe to call from a responder."""
+
+        async def down_then_up() -> None:
+            await self._runner.cleanup()
+            await asyncio.sleep(seconds)
+            await self._open()
+
+        asyncio.run_coroutine_threadsafe(down_then_up(), self._loop)
 
     def stop(self) -> None:
         async def shutdown() -> None:

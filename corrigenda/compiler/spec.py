@@ -89,6 +89,12 @@ class ModelSpec(Strict):
     max_attempts: int = Field(default=6, ge=1, le=50, description="HTTP attempts per call (errors, 429, 5xx).")
     backoff_s: float = Field(default=1.0, gt=0, description="First retry delay; doubles per attempt, with jitter.")
     backoff_max_s: float = Field(default=60.0, gt=0, description="Longest retry delay (a Retry-After header wins).")
+    give_up_after_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="Stop the build (exit 3) when no connection to the endpoint succeeds for this long (refused, DNS, "
+        "TLS, connect timeouts); every finished call is cached and a rerun resumes. Shorter outages are waited out.",
+    )
     context_tokens: int | None = Field(default=None, gt=0, description="Context window, for the plan's checks.")
     pricing: Pricing = Pricing()
 

@@ -2,21 +2,24 @@
 
 Transient errors (429, 5xx, timeouts, dropped connections) are retried with exponential backoff and jitter, or after
 the server's `Retry-After`. A call that still fails is raised as `CallFailed` with its reason, never dropped. Every
-answer is stored before it is returned, so an interrupted run loses nothing it paid for.
+answer is stored before it is returned, so an interrupted run loses nothing it paid for. A failure to connect at all
+(refused, DNS, TLS) uses up no attempt: it is waited out, and when the endpoint stays unreachable for the model's
+`give_up_after_s` the build stops with `EndpointDown` rather than failing every chunk in turn.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from corrigenda.compiler.spec import ModelSpec
-from corrigenda.errors import OfflineMiss
+from corrigenda.errors import EndpointDown, OfflineMiss
 from corrigenda.runtime.cache import CallCache, call_key
 from corrigenda.runtime.limits import RateLimiter
-from corrigenda.runtime.request import Completion, PermanentError, Request, TransientError
+from corrigenda.runtime.request import Completion, PermanentError, Request, TransientError, Unreachable
 from corrigenda.runtime.tokens import count_message_tokens
 from corrigenda.runtime.usage import ModelUsage
 
@@ -52,6 +55,13 @@ class StepStats:
     last_error: str | None = None  # the latest transient error, so a struggling endpoint shows while it happens
 
 
+@dataclass
+class Outage:
+    """Since when (monotonic seconds) no connection to a model's endpoint has succeeded; None while it answers."""
+
+    since: float | None = None
+
+
 class Caller:
     def __init__(
         self,
@@ -68,6 +78,7 @@ class Caller:
         self.limiter = RateLimiter(model.rpm, model.tpm)
         self.slots = asyncio.Semaphore(model.concurrency)
         self._rng = rng or random.Random()
+        self.outage = Outage()
         self.read_cache = read_cache  # False (--no-resume): ask again even when an answer is stored; still store it
 
     def key(self, request: Request) -> str:
@@ -112,35 +123,73 @@ class Caller:
         if self.limiter.active and request.messages:
             estimate = count_message_tokens(request.messages) + (request.sampling.max_tokens or 0)
         reason = "no attempt made"
-        for attempt in range(1, self.model.max_attempts + 1):
+        attempt = tries = refused = 0  # attempts the server answered (max_attempts), HTTP tries, failed connects
+        first_refusal = 0.0  # when this call first failed to connect
+        while True:
+            tries += 1
+            retry_after: float | None = None
+            unreachable = False
             reservation = await self.limiter.acquire(estimate)
             async with self.slots:
                 stats.in_flight += 1
+                started = time.monotonic()  # a connect timeout fails late: the outage began when the try did
                 self.usage.requests_this_run += 1
                 try:
                     completion = await self.backend.complete(request)
+                except Unreachable as exc:
+                    reason, unreachable = exc.reason, True
+                    stats.retries += 1
+                    stats.last_error = f"{self.name}: {reason}"
                 except TransientError as exc:
+                    attempt += 1
                     reason, retry_after = exc.reason, exc.retry_after
                     stats.retries += attempt < self.model.max_attempts
                     stats.last_error = f"{self.name}: {reason}"
                 except PermanentError as exc:
-                    self.usage.failed(attempt)
-                    raise CallFailed(str(exc), attempt) from None
+                    self.usage.failed(tries)
+                    raise CallFailed(str(exc), tries) from None
                 else:
+                    self.outage.since = None
                     self.cache.put(
                         key,
                         request.step,
                         request.item,
                         self.name,
-                        {"completion": completion.to_record(), "attempts": attempt},
+                        {"completion": completion.to_record(), "attempts": tries},
                     )
                     RateLimiter.settle(reservation, completion.input_tokens + completion.output_tokens)
-                    self._account(completion, attempt, stats)
+                    self._account(completion, tries, stats)
                     return completion, False
                 finally:
                     stats.in_flight -= 1
             RateLimiter.settle(reservation, 0)
-            if attempt < self.model.max_attempts:
-                await asyncio.sleep(retry_after if retry_after is not None else self._backoff(attempt))
-        self.usage.failed(self.model.max_attempts)
-        raise CallFailed(f"{reason} (gave up after {self.model.max_attempts} attempts)", self.model.max_attempts)
+            if unreachable:
+                refused += 1
+                first_refusal = first_refusal or started
+                remaining = self._outage_left(reason, started)  # raises EndpointDown once the endpoint is given up on
+                if time.monotonic() - first_refusal >= self.model.give_up_after_s:
+                    break  # others get through now and then, this call never does
+                await asyncio.sleep(min(self._backoff(refused), remaining + 0.01))
+                continue
+            if attempt >= self.model.max_attempts:
+                break
+            await asyncio.sleep(retry_after if retry_after is not None else self._backoff(attempt))
+        self.usage.failed(tries)
+        raise CallFailed(f"{reason} (gave up after {tries} attempts)", tries)
+
+    def _outage_left(self, reason: str, started: float) -> float:
+        """Seconds left before the endpoint is given up on; raises `EndpointDown` (the build stops) when none are.
+        The outage runs from the first failure to connect after a success, over all of this model's calls, so a
+        short blip is waited out and only a dead endpoint stops the build."""
+        now = time.monotonic()
+        self.outage.since = self.outage.since or started
+        down_for = now - self.outage.since
+        give_up = self.model.give_up_after_s
+        if down_for >= give_up:
+            raise EndpointDown(
+                f"models.{self.name} ({self.model.model}) at {self.backend.identity.get('endpoint')}: no connection "
+                f"for {down_for:.0f} s, the last try: {reason}; the build stopped",
+                "every finished call is cached: once the endpoint is back, rerun the same command to resume "
+                f"(models.{self.name}.give_up_after_s, now {give_up:g} s, sets how long an outage is waited out)",
+            )
+        return give_up - down_for

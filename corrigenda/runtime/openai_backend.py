@@ -9,14 +9,16 @@ from __future__ import annotations
 import email.utils
 import json
 import os
+import re
 import time
 from typing import Any
 
 import openai
 
 from corrigenda.compiler.spec import ModelSpec
+from corrigenda.runtime.connection import classify
 from corrigenda.runtime.reasoning import split_reasoning
-from corrigenda.runtime.request import Completion, PermanentError, Request, TransientError
+from corrigenda.runtime.request import Completion, PermanentError, Request, TransientError, Unreachable
 from corrigenda.runtime.tokens import count_message_tokens, count_tokens
 from corrigenda.templating import compiled
 
@@ -26,6 +28,9 @@ except ImportError:  # pragma: no cover - older openai releases
     import httpx  # type: ignore[no-redef]
 
 NO_KEY = "not-needed"  # the client insists on some key; keyless local servers ignore it
+# Connecting never takes long when the host is there: a blackholed host is found in this long, not in timeout_s
+# (minutes for reasoning models), so a dead endpoint stops the build after about give_up_after_s.
+CONNECT_TIMEOUT_S = 30.0
 
 # The client's telemetry headers (SDK version, OS, runtime, retry count): no server needs them, and each one is
 # merged, normalised and re-checked on every request; leaving them out saves ~7% of the client's CPU per call.
@@ -78,7 +83,20 @@ def _server_words(body: object) -> str:
     return " ".join(text.split())[:300]
 
 
-def http_client(concurrency: int, timeout_s: float) -> httpx.AsyncClient:
+def looks_like_html(content_type: str | None, text: str) -> bool:
+    """A web page rather than an API answer: what a proxy, a login wall or a web app's front page sends."""
+    start = text.lstrip()[:100].lower()
+    return "html" in (content_type or "").lower() or start.startswith(("<!doctype html", "<html", "<head", "<body"))
+
+
+def html_title(text: str) -> str:
+    """The page's <title>, else its first words: enough for a user to recognise the page."""
+    found = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    words = " ".join((found.group(1) if found else re.sub(r"<[^>]+>", " ", text)).split())
+    return repr(words[:120])
+
+
+def http_client(concurrency: int, timeout_s: float | httpx.Timeout) -> httpx.AsyncClient:
     """The openai client's aiohttp transport: at hundreds of connections its pool stays fast where the default
     transport's slows down (see BENCHMARKS.md). The default transport if aiohttp is missing."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -93,12 +111,14 @@ class OpenAIBackend:
         self.name, self.model = name, model
         self.endpoint = endpoint.rstrip("/")
         key = os.environ.get(model.api_key_env) if model.api_key_env else None
+        self.connect_s = min(model.timeout_s, CONNECT_TIMEOUT_S)
+        timeout = httpx.Timeout(model.timeout_s, connect=self.connect_s)
         self._client = openai.AsyncOpenAI(
             base_url=self.endpoint,
             api_key=key or NO_KEY,
             max_retries=0,
-            timeout=model.timeout_s,
-            http_client=http_client(model.concurrency, model.timeout_s),
+            timeout=timeout,
+            http_client=http_client(model.concurrency, timeout),
             default_headers=dict.fromkeys(_TELEMETRY_HEADERS, openai.omit),
         )
 
@@ -133,12 +153,11 @@ class OpenAIBackend:
             if self.model.mode == "completion":
                 return await self._complete_text(request)
             return await self._complete_chat(request)
-        except openai.APITimeoutError as exc:
-            cause = exc.__cause__  # the transport's own words: a read timeout, or a refused connection
-            detail = f"{type(cause).__name__}: {cause}" if cause else "no answer"
-            raise TransientError(f"timed out (timeout_s {self.model.timeout_s:g}): {detail}") from None
-        except openai.APIConnectionError as exc:
-            raise TransientError(f"connection error: {exc.__cause__ or exc}") from None
+        except openai.APIConnectionError as exc:  # timeouts included: the cause chain says which it really was
+            failure = classify(
+                exc, self.endpoint, self.model.timeout_s, f"models.{self.name}.timeout_s", self.connect_s
+            )
+            raise (Unreachable if failure.connecting else TransientError)(failure.text) from None
         except openai.APIStatusError as exc:
             status = exc.status_code
             detail = f"HTTP {status}: {_server_words(exc.body)}".rstrip(": ")
@@ -153,6 +172,12 @@ class OpenAIBackend:
         try:
             data = response.json()
         except ValueError:
+            if looks_like_html(response.headers.get("content-type"), response.text):
+                # A proxy's or login page's HTML under HTTP 200: the same page comes back every time.
+                raise PermanentError(
+                    f"{self.endpoint}{path} answered an HTML page, not the API (a proxy or login page?): "
+                    f"{html_title(response.text)}"
+                ) from None
             raise TransientError(f"response is not JSON: {response.text[:200]!r}") from None
         if not isinstance(data, dict) or not isinstance(data.get("choices"), list) or not data["choices"]:
             raise TransientError(f"response has no choices: {str(data)[:200]}")

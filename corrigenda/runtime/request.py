@@ -62,3 +62,8 @@ class TransientError(Exception):
 
 class PermanentError(Exception):
     """Another attempt would fail the same way (bad request, bad key, unknown model)."""
+
+
+class Unreachable(TransientError):
+    """No connection could be made (refused, DNS, TLS, connect timeout): retried without using up the call's
+    attempts, until the model's `give_up_after_s` passes with no success and the build stops."""
