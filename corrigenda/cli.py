@@ -14,7 +14,7 @@ from rich.table import Table
 from corrigenda import __version__
 from corrigenda.compiler.compile import compile_spec
 from corrigenda.compiler.estimate import estimate
-from corrigenda.errors import EXIT_BAD_INPUT, EXIT_GATE, EXIT_INTERRUPTED, EXIT_OK, CorrigendaError
+from corrigenda.errors import EXIT_BAD_INPUT, EXIT_GATE, EXIT_INTERRUPTED, EXIT_OK, CorrigendaError, UsageError
 from corrigenda.ingest.corpus import IngestionReport, iter_chunks
 
 
@@ -38,8 +38,20 @@ def positive_int(text: str) -> int:
     return value
 
 
+def spec_path(text: str) -> Path:
+    """The spec file a command was given; a folder or a missing file is named with what to pass instead."""
+    path = Path(text)
+    if path.is_dir():
+        raise UsageError(
+            f"{path}: is a directory, not a spec file", "pass the spec's .yaml file, e.g. spec/offline.yaml"
+        )
+    if not path.exists():
+        raise UsageError(f"{path}: no such spec file", "pass the path of a spec .yaml file, e.g. spec/offline.yaml")
+    return path
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    compiled = compile_spec(Path(args.spec))
+    compiled = compile_spec(spec_path(args.spec))
     for warning in compiled.warnings:
         print(warning, file=sys.stderr)
     plan = compiled.plan
@@ -51,7 +63,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    compiled = compile_spec(Path(args.spec))
+    compiled = compile_spec(spec_path(args.spec))
     plan = compiled.plan
     if args.json:
         print(plan.model_dump_json(indent=2))
@@ -102,7 +114,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from corrigenda.build import Build, BuildOptions
 
-    compiled = compile_spec(Path(args.spec), for_build=not args.offline)
+    compiled = compile_spec(spec_path(args.spec), for_build=not args.offline)
     for warning in compiled.warnings:
         print(warning, file=sys.stderr)
     options = BuildOptions(
@@ -149,7 +161,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     result = check_path(Path(args.path), Path(args.tokenizer) if args.tokenizer else None)
     if args.spec:
-        fingerprint = compile_spec(Path(args.spec)).plan.fingerprint
+        fingerprint = compile_spec(spec_path(args.spec)).plan.fingerprint
         result.problems += release_built_from(Path(args.path), fingerprint)
     for problem in result.problems[:50]:
         print(problem, file=sys.stderr)
