@@ -4,7 +4,8 @@
 parent (`a -> ..`) makes `docs/**` run forever; `Path.rglob` silently skips folders it may not read. This walker
 follows symlinked folders but enters each real folder once, and reports every folder it cannot read.
 Glob semantics match `glob.glob(recursive=True)`: `*`, `?` and `[...]` match within one name, `**` matches any
-number of folders, and wildcards do not match names that start with a dot.
+number of folders, and wildcards do not match names that start with a dot. Below an entry's fixed part (`docs/` in
+`docs/**/*.md`), hidden names are never read, even when spelled out: they are version control and editor files.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ def _name_matches(pattern: str, name: str) -> bool:
     return fnmatch.fnmatchcase(name, pattern)
 
 
-def glob_match(pattern: Sequence[str], parts: Sequence[str]) -> bool:
-    """Whether a relative path (its names) matches a glob pattern (its names), `**` spanning any folders."""
+def glob_match(pattern: Sequence[str], parts: Sequence[str], is_dir: bool = True) -> bool:
+    """Whether a relative path (its names) matches a glob pattern (its names), `**` spanning any folders. As in
+    `glob`, a trailing `**` that spans nothing names the folder before it (`docs/**` matches `docs/`), not a file."""
     if not pattern:
         return not parts
     head, rest = pattern[0], pattern[1:]
@@ -56,10 +58,12 @@ def glob_match(pattern: Sequence[str], parts: Sequence[str]) -> bool:
         for skip in range(len(parts) + 1):
             if skip and parts[skip - 1].startswith("."):
                 return False
-            if glob_match(rest, parts[skip:]):
+            if not rest and skip == 0 and parts == () and not is_dir:
+                continue
+            if glob_match(rest, parts[skip:], is_dir):
                 return True
         return False
-    return bool(parts) and _name_matches(head, parts[0]) and glob_match(rest, parts[1:])
+    return bool(parts) and _name_matches(head, parts[0]) and glob_match(rest, parts[1:], is_dir)
 
 
 def _may_match_below(pattern: Sequence[str], parts: Sequence[str]) -> bool:
@@ -97,12 +101,12 @@ def walk(root: Path, pattern: Sequence[str] | None, on_skip: OnSkip) -> tuple[li
             if entry.name.startswith("."):
                 continue
             child = (*parts, entry.name)
-            child_inside = inside or (pattern is not None and glob_match(pattern, child))
-            matched = matched or child_inside
             try:
                 is_dir, is_file = entry.is_dir(), entry.is_file()  # both follow symlinks
             except OSError:  # a dangling or looping link: it names nothing to read
                 continue
+            child_inside = inside or (pattern is not None and glob_match(pattern, child, is_dir))
+            matched = matched or child_inside
             if is_dir and (child_inside or (pattern is not None and _may_match_below(pattern, child))):
                 folders.append((Path(entry.path), child, child_inside))
             elif is_file and child_inside:
