@@ -92,6 +92,27 @@ def test_walks_end_on_symlink_loops_and_read_each_file_once(tmp_path, entry):
     assert report.skipped == []
 
 
+def test_links_that_name_nothing_are_reported_by_their_own_name(tmp_path, capsys):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "docs" / "self.txt").symlink_to("self.txt")
+    (tmp_path / "docs" / "gone.md").symlink_to("moved-away.md")
+    (tmp_path / "docs" / "ping").symlink_to("pong")
+    (tmp_path / "docs" / "pong").symlink_to("ping")
+    report = IngestionReport()
+    files = _discover_or_hang(InputsSpec(paths=("docs", "docs/self.txt", "docs/*")), tmp_path, report)
+    assert [f.name for f in files] == ["a.txt"]
+    assert sorted(report.skipped, key=lambda item: item["file"]) == [
+        {"file": "docs/gone.md", "reason": "broken symlink"},
+        {"file": "docs/ping", "reason": "symlink loop"},
+        {"file": "docs/pong", "reason": "symlink loop"},
+        {"file": "docs/self.txt", "reason": "symlink loop"},
+    ]  # each once, though three entries reach them
+    spec = _offline(tmp_path, "strict")
+    assert main(["build", str(spec)]) == 2
+    assert "docs/gone.md: broken symlink" in capsys.readouterr().err
+
+
 def test_validate_and_build_finish_on_a_looping_corpus(tmp_path, capsys):
     _looping_tree(tmp_path)
     spec = _offline(tmp_path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import os
+import posixpath
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -113,7 +114,8 @@ class IngestionReport:
 
 def display_path(path: Path, base: Path) -> str:
     """The path as the user wrote it relative to the spec (`../samples/a.txt`), the same on every machine."""
-    return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
+    # realpath, not Path.resolve: a symlink loop must be named in the report, not raise RuntimeError
+    return Path(os.path.relpath(os.path.realpath(path), os.path.realpath(base))).as_posix()
 
 
 def discover(inputs: InputsSpec, base: Path, report: IngestionReport) -> list[Path]:
@@ -128,7 +130,12 @@ def discover(inputs: InputsSpec, base: Path, report: IngestionReport) -> list[Pa
     seen: set[str] = set()  # real paths already considered: each is reported or read once
 
     def unusable(path: Path, reason: str, folder: bool) -> None:
-        report.skipped.append({"file": display_path(path, base) + ("/" if folder else ""), "reason": reason})
+        # Named by its own name (a broken link as the link, not its target), each once across all entries.
+        name = display_path(path, base) if path.name in ("", ".", "..") else display_path(path.parent, base)
+        name = posixpath.normpath(posixpath.join(name, "" if path.name in ("", ".", "..") else path.name))
+        item = {"file": name + ("/" if folder else ""), "reason": reason}
+        if item not in report.skipped:
+            report.skipped.append(item)
 
     for entry in inputs.paths:
         files = walk_entry(entry, base, unusable)

@@ -42,6 +42,15 @@ def open_problem(path: Path) -> str | None:
     return None
 
 
+def _link_problem(path: str) -> str:
+    """Why a symlink names nothing to read: it loops, or its target is gone."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
+    return "not a regular file or folder"
+
+
 def _name_matches(pattern: str, name: str) -> bool:
     if name.startswith(".") and not pattern.startswith("."):
         return False
@@ -103,10 +112,13 @@ def walk(root: Path, pattern: Sequence[str] | None, on_skip: OnSkip) -> tuple[li
             child = (*parts, entry.name)
             try:
                 is_dir, is_file = entry.is_dir(), entry.is_file()  # both follow symlinks
-            except OSError:  # a dangling or looping link: it names nothing to read
-                continue
+            except OSError:
+                is_dir = is_file = False
             child_inside = inside or (pattern is not None and glob_match(pattern, child, is_dir))
             matched = matched or child_inside
+            if child_inside and not (is_dir or is_file) and entry.is_symlink():
+                on_skip(Path(entry.path), _link_problem(entry.path), False)  # the user meant to include it
+                continue
             if is_dir and (child_inside or (pattern is not None and _may_match_below(pattern, child))):
                 folders.append((Path(entry.path), child, child_inside))
             elif is_file and child_inside:
