@@ -124,6 +124,30 @@ def _environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("CORRIGENDA_") and not k.startswith("MAKE")}
 
 
+def _built_spec(words: list[str], scratch: Path) -> Path | None:
+    """The spec a command builds from (`corrigenda build SPEC`, `make dataset|release [SPEC=...]`), if it builds."""
+    if words[0].endswith("corrigenda") and len(words) > 2 and words[1] == "build":
+        return scratch / words[2]
+    if words[0] == "make" and {"dataset", "release"} & set(words):
+        given = [w.split("=", 1)[1] for w in words if w.startswith("SPEC=")]
+        default = re.search(r"^SPEC \?= (\S+)$", (scratch / "Makefile").read_text(), re.MULTILINE)
+        return scratch / (given[0] if given else default.group(1) if default else "spec/offline.yaml")
+    return None
+
+
+def _refuse_unmarked_endpoint_use(block: Block, scratch: Path) -> None:
+    """A block that would call a real model must say so: the suite never reaches the internet."""
+    for command in _commands(block):
+        for part in command.split("&&"):
+            spec = _built_spec(shlex.split(part), scratch)
+            if spec is None:
+                continue
+            plan = compile_spec(spec).plan
+            models = {step.model for step in plan.spec.steps}
+            if any(plan.spec.models[name].engine == "openai" for name in models):
+                pytest.fail(f"{block}: `{command}` calls a real endpoint; put {NEEDS_ENDPOINT} before the block")
+
+
 @pytest.fixture(scope="module")
 def ran(scratch) -> list[tuple[Block, subprocess.CompletedProcess[str]]]:
     """Every runnable bash block, in README order (later blocks use what earlier ones built)."""
@@ -131,6 +155,7 @@ def ran(scratch) -> list[tuple[Block, subprocess.CompletedProcess[str]]]:
     for block in readme_blocks():
         if block.language != "bash" or block.needs_endpoint:
             continue
+        _refuse_unmarked_endpoint_use(block, scratch)
         result = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", block.text],
             cwd=scratch,
