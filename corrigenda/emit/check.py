@@ -177,16 +177,14 @@ def release_built_from(release: Path, fingerprint: str) -> list[str]:
 def check_path(path: Path, tokenizer_path: Path | None = None) -> CheckResult:
     """A release directory (manifest + main file + chat file) or a single dataset file."""
     try:
-        path.stat()
+        if path.is_dir():
+            os.listdir(path)  # a release directory this user may not list
+        else:
+            path.stat()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file or directory", "pass a dataset file or a release directory") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if path.is_dir():
-        try:
-            os.listdir(path)
-        except PermissionError:
-            raise InputError(f"{path}: permission denied", "make the release directory readable") from None
+        raise InputError(f"{path}: {os_reason(exc)}", "make it readable for this user") from None
     tokenizer = load_tokenizer(tokenizer_path) if tokenizer_path is not None else None
     result = CheckResult(path)
     main = path

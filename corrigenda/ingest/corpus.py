@@ -118,6 +118,13 @@ def display_path(path: Path, base: Path) -> str:
     return Path(os.path.relpath(os.path.realpath(path), os.path.realpath(base))).as_posix()
 
 
+def _own_name(path: Path, base: Path) -> str:
+    """Like `display_path`, but a symlink is named as itself, not its target (which may be gone or a loop)."""
+    if path.name in ("", ".", ".."):
+        return display_path(path, base)
+    return posixpath.normpath(posixpath.join(display_path(path.parent, base), path.name))
+
+
 def discover(inputs: InputsSpec, base: Path, report: IngestionReport) -> list[Path]:
     """Every file the inputs name, walked recursively, in a stable (sorted, de-duplicated) order.
 
@@ -130,10 +137,7 @@ def discover(inputs: InputsSpec, base: Path, report: IngestionReport) -> list[Pa
     seen: set[str] = set()  # real paths already considered: each is reported or read once
 
     def unusable(path: Path, reason: str, folder: bool) -> None:
-        # Named by its own name (a broken link as the link, not its target), each once across all entries.
-        name = display_path(path, base) if path.name in ("", ".", "..") else display_path(path.parent, base)
-        name = posixpath.normpath(posixpath.join(name, "" if path.name in ("", ".", "..") else path.name))
-        item = {"file": name + ("/" if folder else ""), "reason": reason}
+        item = {"file": _own_name(path, base) + ("/" if folder else ""), "reason": reason}  # each once
         if item not in report.skipped:
             report.skipped.append(item)
 
