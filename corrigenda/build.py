@@ -74,6 +74,10 @@ class BuildOptions:
     interactive: bool | None = None  # None: a live display when stderr is a terminal
     probe: bool = True  # check every endpoint before the first call (never offline or on heuristic models)
 
+    def __post_init__(self) -> None:
+        if self.limit is not None and self.limit < 1:  # never "0 means everything": a cost trap on a paid endpoint
+            raise InputError(f"limit must be at least 1, got {self.limit}", "leave it out to build every chunk")
+
 
 @dataclass
 class BuildResult:
@@ -157,7 +161,7 @@ class Build:
 
     def chunks(self) -> Iterator[Chunk]:
         chunks = iter_chunks(self.plan.spec.inputs, Path(self.plan.base_dir), self.report)
-        return itertools.islice(chunks, self.options.limit) if self.options.limit else chunks
+        return itertools.islice(chunks, self.options.limit) if self.options.limit is not None else chunks
 
     async def _run_pipeline(self) -> list[Item]:
         needs_facts = any(c.backend.identity["engine"] == "heuristic" for c in self.callers.values())

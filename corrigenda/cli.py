@@ -14,7 +14,7 @@ from rich.table import Table
 from corrigenda import __version__
 from corrigenda.compiler.compile import compile_spec
 from corrigenda.compiler.estimate import estimate
-from corrigenda.errors import EXIT_BAD_INPUT, EXIT_GATE, EXIT_INTERRUPTED, EXIT_OK, CorrigendaError
+from corrigenda.errors import EXIT_BAD_INPUT, EXIT_GATE, EXIT_INTERRUPTED, EXIT_OK, CorrigendaError, UsageError
 from corrigenda.ingest.corpus import IngestionReport, iter_chunks
 
 
@@ -27,8 +27,31 @@ def _print_unreadable(violations: list[str]) -> None:
         print(f"unreadable input (inputs.on_unreadable is strict): {violation}", file=sys.stderr)
 
 
+def positive_int(text: str) -> int:
+    """`--limit`: a whole number of at least 1. Zero must not mean "everything": on a paid endpoint that is a trap."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value} (leave --limit out to build everything)")
+    return value
+
+
+def spec_path(text: str) -> Path:
+    """The spec file a command was given; a folder or a missing file is named with what to pass instead."""
+    path = Path(text)
+    if path.is_dir():
+        raise UsageError(
+            f"{path}: is a directory, not a spec file", "pass the spec's .yaml file, e.g. spec/offline.yaml"
+        )
+    if not path.exists():
+        raise UsageError(f"{path}: no such spec file", "pass the path of a spec .yaml file, e.g. spec/offline.yaml")
+    return path
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    compiled = compile_spec(Path(args.spec))
+    compiled = compile_spec(spec_path(args.spec))
     for warning in compiled.warnings:
         print(warning, file=sys.stderr)
     plan = compiled.plan
@@ -42,7 +65,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     from corrigenda.runtime.probe import probe
 
-    compiled = compile_spec(Path(args.spec))
+    compiled = compile_spec(spec_path(args.spec))
     plan = compiled.plan
     if args.json:
         if args.probe:
@@ -99,7 +122,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from corrigenda.build import Build, BuildOptions
 
-    compiled = compile_spec(Path(args.spec), for_build=not args.offline)
+    compiled = compile_spec(spec_path(args.spec), for_build=not args.offline)
     for warning in compiled.warnings:
         print(warning, file=sys.stderr)
     options = BuildOptions(
@@ -140,21 +163,20 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from corrigenda.emit.check import check_path
+    from corrigenda.emit.check import check_path, release_built_from
 
     result = check_path(Path(args.path), Path(args.tokenizer) if args.tokenizer else None)
     if args.spec:
-        from corrigenda.emit.manifest import built_from
-
-        fingerprint = compile_spec(Path(args.spec)).plan.fingerprint
-        result.problems += built_from(Path(args.path), fingerprint)
+        fingerprint = compile_spec(spec_path(args.spec)).plan.fingerprint
+        result.problems += release_built_from(Path(args.path), fingerprint)
     for problem in result.problems[:50]:
         print(problem, file=sys.stderr)
     if len(result.problems) > 50:
         print(f"... and {len(result.problems) - 50} more problems", file=sys.stderr)
     if result.tokens is not None:
         tokens = result.tokens
-        print(f"tokens: {tokens.trained_tokens:,} trained, {tokens.masked_tokens:,} masked")
+        scope = f" ({tokens.note})" if tokens.note else ""
+        print(f"tokens: {tokens.trained_tokens:,} trained, {tokens.masked_tokens:,} masked{scope}")
         if tokens.boundary_mismatches:
             shown = ", ".join(map(str, tokens.boundary_mismatches[:20]))
             print(
@@ -200,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="run the pipeline and write a schema-gated release directory")
     build.add_argument("spec")
     build.add_argument("--out", help="release directory (default: the spec's output.dir)")
-    build.add_argument("--limit", type=int, help="only the first N chunks: a cheap preview")
+    build.add_argument("--limit", type=positive_int, help="only the first N chunks (N >= 1): a cheap preview")
     build.add_argument("--offline", action="store_true", help="answer every call from the cache; fail on a miss")
     build.add_argument(
         "--resume",

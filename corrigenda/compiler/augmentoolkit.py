@@ -15,7 +15,7 @@ from ruamel.yaml.comments import CommentedMap, TaggedScalar
 from ruamel.yaml.error import YAMLError
 
 from corrigenda.compiler.loader import quote_placeholders
-from corrigenda.errors import UsageError
+from corrigenda.errors import OutputError, UsageError
 
 PLACEHOLDER = "!!PLACEHOLDER!!"
 META_KEYS = {"masked_conversation_details": "generate", "judgement_details": "filter"}
@@ -143,8 +143,16 @@ def _placeholder_paths(node: Any, prefix: str) -> list[str]:
 
 def convert_file(config_path: Path, output: Path) -> Path:
     try:
-        config = YAML(typ="rt").load(quote_placeholders(config_path.read_text(encoding="utf-8")))
-    except (OSError, YAMLError) as exc:
+        text = config_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ImportError_(
+            f"{config_path}: cannot read Augmentoolkit config: {exc.strerror or exc}", "pass its config .yaml file"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ImportError_(f"{config_path}: not UTF-8 text ({exc.reason})", "pass the config saved as UTF-8") from None
+    try:
+        config = YAML(typ="rt").load(quote_placeholders(text))
+    except YAMLError as exc:
         raise ImportError_(f"{config_path}: cannot read Augmentoolkit config: {exc}") from exc
     if not isinstance(config, dict):
         raise ImportError_(f"{config_path}: not a YAML mapping")
@@ -153,10 +161,16 @@ def convert_file(config_path: Path, output: Path) -> Path:
     yaml = YAML(typ="rt")
     yaml.width = 4096
     yaml.dump(spec, buffer)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
-    tmp.replace(output)
+    if output.is_dir():
+        raise OutputError(f"{output}: is a directory", "give -o the path of the spec file to write")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = output.with_name(output.name + ".tmp")
+        tmp.write_text(buffer.getvalue(), encoding="utf-8")
+        tmp.replace(output)
+    except OSError as exc:
+        where = exc.filename or output
+        raise OutputError(f"cannot write {where}: {exc.strerror or exc}", "pick a writable path with -o") from None
     for note in notes:
         print(f"note: {note}")
     return output

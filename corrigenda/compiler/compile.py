@@ -122,6 +122,12 @@ def compile_spec(spec_file: Path, for_build: bool = False) -> Compiled:
     for index, entry in enumerate(spec.inputs.paths):
         if any(item["file"] == entry and item["reason"] == "not found" for item in report.skipped):
             problems.append(source.problem(["inputs", "paths", index], f"no such file or directory: {entry}"))
+    for item in report.unreadable:  # found but not readable (permissions, a symlink loop): say so before a run
+        if item["reason"] != "not found":
+            effect = "the build stops" if spec.inputs.on_unreadable == "strict" else "skipped"
+            warnings.append(
+                source.problem(["inputs", "paths"], f"{item['file']}: {item['reason']} ({effect})", "warning")
+            )
     if problems:
         raise SpecError(problems)
 

@@ -2,19 +2,26 @@
 
 With `--tokenizer`, each record is tokenized the way Axolotl's `input_output` strategy does it (each segment on its
 own, no special tokens added, labels -100 on `label: false` segments), and records whose joined per-segment tokens
-differ from tokenizing the whole text are reported: their boundaries split a token.
+differ from tokenizing the whole text are reported: their boundaries split a token. For a chat JSONL file the
+messages' contents are counted instead (trained: `train: true`), without the chat template's markup, which only the
+model's own template adds.
+
+A path or tokenizer that cannot be used is an `InputError` (exit 2), not a failed gate: nothing was checked.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from corrigenda.emit.gate import GateProblem, file_problems
-from corrigenda.emit.manifest import verify_manifest
+from corrigenda.emit.manifest import MANIFEST, built_from, verify_manifest
 from corrigenda.emit.writers import CHAT_FILE, MAIN_FILE
+from corrigenda.errors import InputError, UsageError
+from corrigenda.ingest.walk import os_reason
 
 
 @dataclass
@@ -22,6 +29,7 @@ class TokenReport:
     trained_tokens: int = 0
     masked_tokens: int = 0
     boundary_mismatches: list[int] = field(default_factory=list)  # record indexes
+    note: str | None = None  # what was counted, when it is not the input_output segments
 
 
 @dataclass
@@ -36,21 +44,44 @@ class CheckResult:
         return not self.problems
 
 
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes; a file that is not there or not readable is the user's to fix, not a failed gate."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: no such file", "pass a dataset file (.json or .jsonl) or a release directory"
+        ) from None
+    except IsADirectoryError:
+        raise InputError(
+            f"{path}: is a directory, not a dataset file", "pass the file or its release directory"
+        ) from None
+    except OSError as exc:
+        raise InputError(f"{path}: {os_reason(exc)}", "make it readable for this user") from None
+
+
 def _load_records(path: Path) -> tuple[Any, list[str]]:
     try:
-        return json.loads(path.read_text(encoding="utf-8")), []
-    except FileNotFoundError:
-        return None, [f"{path}: no such file"]
+        return json.loads(_read_bytes(path).decode("utf-8")), []
     except UnicodeDecodeError as exc:
         return None, [f"{path}: not UTF-8 ({exc.reason})"]
     except json.JSONDecodeError as exc:
         return None, [f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}"]
 
 
+def _chat_lines(path: Path) -> tuple[list[str], list[str]]:
+    """The file's lines, or a problem when it is not UTF-8 (a failed gate: the trainer could not read it either)."""
+    try:
+        return _read_bytes(path).decode("utf-8").splitlines(), []
+    except UnicodeDecodeError as exc:
+        return [], [f"{path}: not UTF-8 ({exc.reason})"]
+
+
 def check_chat_lines(path: Path) -> tuple[int, list[str]]:
     """The chat_template file: every line has messages, and exactly one assistant message is not trained on."""
-    problems, count = [], 0
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    lines, problems = _chat_lines(path)
+    count = 0
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         count += 1
@@ -68,14 +99,26 @@ def check_chat_lines(path: Path) -> tuple[int, list[str]]:
     return count, problems
 
 
-def tokenize_records(records: list[dict[str, Any]], tokenizer_path: Path) -> TokenReport:
+def load_tokenizer(path: Path) -> Any:
+    """A Hugging Face `tokenizer.json`; a missing or unreadable one stops the check before anything is counted."""
     try:
         from tokenizers import Tokenizer
     except ImportError:
-        raise SystemExit(
-            "check --tokenizer needs the `tokenizers` package: pip install 'corrigenda[tokenize]'"
+        raise UsageError(
+            "check --tokenizer needs the `tokenizers` package", "pip install 'corrigenda[tokenize]'"
         ) from None
-    tokenizer = Tokenizer.from_file(str(tokenizer_path))
+    if not path.is_file():
+        raise InputError(f"tokenizer {path}: no such file", "pass the path of a Hugging Face tokenizer.json")
+    try:
+        return Tokenizer.from_file(str(path))
+    except Exception as exc:  # the Rust side raises a bare Exception for I/O and format errors alike
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(
+            f"tokenizer {path}: cannot load it ({reason})", "pass a Hugging Face tokenizer.json (not a vocab file)"
+        ) from None
+
+
+def tokenize_records(records: list[dict[str, Any]], tokenizer: Any) -> TokenReport:
     report = TokenReport()
     for index, record in enumerate(records):
         joined: list[int] = []
@@ -92,12 +135,61 @@ def tokenize_records(records: list[dict[str, Any]], tokenizer_path: Path) -> Tok
     return report
 
 
-def check_path(path: Path, tokenizer: Path | None = None) -> CheckResult:
+def tokenize_chat(path: Path, tokenizer: Any) -> TokenReport:
+    """Trained (`train: true`) and masked message tokens of a chat JSONL file that passed `check_chat_lines`."""
+    report = TokenReport(note="message contents only: the model's chat template adds its own markup on top")
+    lines, _ = _chat_lines(path)
+    for line in lines:
+        if not line.strip():
+            continue
+        for message in json.loads(line)["messages"]:
+            count = len(tokenizer.encode(message["content"], add_special_tokens=False).ids)
+            if message.get("train") is True:
+                report.trained_tokens += count
+            else:
+                report.masked_tokens += count
+    return report
+
+
+def _manifest_problems(release: Path) -> list[str]:
+    """`verify_manifest`, with a manifest that is not UTF-8 named as a problem and an unreadable one as an error."""
+    manifest = release / MANIFEST
+    if manifest.exists():
+        try:
+            _read_bytes(manifest).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return [f"{manifest}: not UTF-8 ({exc.reason})"]
+    try:
+        return verify_manifest(release)
+    except OSError as exc:  # a release file this user may not read: nothing can be verified
+        where = exc.filename or release
+        raise InputError(f"{where}: {os_reason(exc)}", "make the release directory's files readable") from None
+
+
+def release_built_from(release: Path, fingerprint: str) -> list[str]:
+    """`built_from`, quiet about a manifest that is not UTF-8 (`_manifest_problems` already named it)."""
+    try:
+        return built_from(release, fingerprint)
+    except UnicodeDecodeError:
+        return []
+
+
+def check_path(path: Path, tokenizer_path: Path | None = None) -> CheckResult:
     """A release directory (manifest + main file + chat file) or a single dataset file."""
+    try:
+        if path.is_dir():
+            os.listdir(path)  # a release directory this user may not list
+        else:
+            path.stat()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file or directory", "pass a dataset file or a release directory") from None
+    except OSError as exc:
+        raise InputError(f"{path}: {os_reason(exc)}", "make it readable for this user") from None
+    tokenizer = load_tokenizer(tokenizer_path) if tokenizer_path is not None else None
     result = CheckResult(path)
     main = path
     if path.is_dir():
-        result.problems += verify_manifest(path)  # a release directory always has one
+        result.problems += _manifest_problems(path)  # a release directory always has one
         main = path / MAIN_FILE
         if (path / CHAT_FILE).exists():
             _, chat_problems = check_chat_lines(path / CHAT_FILE)
@@ -108,6 +200,8 @@ def check_path(path: Path, tokenizer: Path | None = None) -> CheckResult:
     if main.suffix == ".jsonl":
         result.records, chat_problems = check_chat_lines(main)
         result.problems += chat_problems
+        if tokenizer is not None and not chat_problems:
+            result.tokens = tokenize_chat(main, tokenizer)
         return result
     records, load_problems = _load_records(main)
     if load_problems:

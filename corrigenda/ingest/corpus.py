@@ -6,10 +6,10 @@ subset keeps only its `size` best-ranked chunks in a heap).
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import heapq
 import os
+import posixpath
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +23,7 @@ from corrigenda.ingest.docx_file import read_docx
 from corrigenda.ingest.jsonl_file import read_jsonl
 from corrigenda.ingest.pdf_file import read_pdf
 from corrigenda.ingest.text_file import read_text_file
+from corrigenda.ingest.walk import open_problem, os_reason, walk_entry
 
 EXTENSIONS = {
     ".txt": "txt",
@@ -136,34 +137,53 @@ class IngestionReport:
 
 def display_path(path: Path, base: Path) -> str:
     """The path as the user wrote it relative to the spec (`../samples/a.txt`), the same on every machine."""
-    return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
+    # realpath, not Path.resolve: a symlink loop must be named in the report, not raise RuntimeError
+    return Path(os.path.relpath(os.path.realpath(path), os.path.realpath(base))).as_posix()
+
+
+def _own_name(path: Path, base: Path) -> str:
+    """Like `display_path`, but a symlink is named as itself, not its target (which may be gone or a loop)."""
+    if path.name in ("", ".", ".."):
+        return display_path(path, base)
+    return posixpath.normpath(posixpath.join(display_path(path.parent, base), path.name))
 
 
 def discover(inputs: InputsSpec, base: Path, report: IngestionReport) -> list[Path]:
-    """Every file the inputs name, walked recursively, in a stable (sorted, de-duplicated) order."""
+    """Every file the inputs name, walked recursively, in a stable (sorted, de-duplicated) order.
+
+    Walks follow symlinked folders but enter each real folder once, so symlink loops end; a file reached by two
+    names is read once. A folder or file the user may not read is reported ("permission denied"), never a crash:
+    the `on_unreadable` policy decides whether that stops the build.
+    """
     wanted = set(inputs.types)
     found: dict[str, Path] = {}
+    seen: set[str] = set()  # real paths already considered: each is reported or read once
+
+    def unusable(path: Path, reason: str, folder: bool) -> None:
+        item = {"file": _own_name(path, base) + ("/" if folder else ""), "reason": reason}  # each once
+        if item not in report.skipped:
+            report.skipped.append(item)
+
     for entry in inputs.paths:
-        pattern = str(base / entry)
-        matches = [Path(m) for m in sorted(glob.glob(pattern, recursive=True))] if glob.has_magic(entry) else []
-        candidates = matches or [Path(pattern)]
-        for candidate in candidates:
-            if candidate.is_dir():
-                files = sorted(p for p in candidate.rglob("*") if p.is_file())
-            elif candidate.is_file():
-                files = [candidate]
-            else:
-                report.skipped.append({"file": entry, "reason": "not found"})
+        files = walk_entry(entry, base, unusable)
+        if files is None:
+            report.skipped.append({"file": entry, "reason": "not found"})
+            continue
+        for file in files:
+            real = os.path.realpath(file)
+            if real in seen:
                 continue
-            for file in files:
-                if any(part.startswith(".") for part in file.relative_to(candidate.parent).parts):
-                    continue
-                kind = EXTENSIONS.get(file.suffix.lower())
-                name = display_path(file, base)
-                if kind is None or kind not in wanted:
-                    report.skipped.append({"file": name, "reason": f"unsupported type {file.suffix or '(none)'}"})
-                    continue
-                found.setdefault(str(file.resolve()), file)
+            seen.add(real)
+            kind = EXTENSIONS.get(file.suffix.lower())
+            name = display_path(file, base)
+            if kind is None or kind not in wanted:
+                report.skipped.append({"file": name, "reason": f"unsupported type {file.suffix or '(none)'}"})
+                continue
+            problem = open_problem(file)
+            if problem:
+                report.skipped.append({"file": name, "reason": problem})
+                continue
+            found[real] = file
     return sorted(found.values(), key=lambda p: display_path(p, base))
 
 
@@ -198,7 +218,7 @@ def read_documents(files: list[Path], base: Path, report: IngestionReport) -> It
             report.skipped.append({"file": source, "reason": str(exc)})
             continue
         except OSError as exc:
-            report.skipped.append({"file": source, "reason": f"cannot read: {exc.strerror or exc}"})
+            report.skipped.append({"file": source, "reason": os_reason(exc)})
             continue
         report.files_read.append(source)  # before yielding: a consumer may stop early (--limit)
         report.count_cleaning(source, document.cleaning)
