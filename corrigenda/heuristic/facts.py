@@ -1,7 +1,9 @@
 """Checkable facts in plain text: years, quantities and proper names, found with regular expressions.
 
-The heuristic engine asks about one fact and builds the flawed answer by swapping it for another fact of the same kind
-from the same document, so every wrong answer is plausible and every right answer is in the text.
+The heuristic engine asks about one fact and builds the flawed answer by swapping it for another value of the same
+kind: a close value from the same document, or, for years and numbers when the document has none, a nearby value
+made in the same format. The mistakes are ones a person could make: a year a few years off, a number of the same
+size, a person for a person, never a page footer or a heading.
 """
 
 from __future__ import annotations
@@ -9,26 +11,46 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
-MONTHS = (
-    "January|February|March|April|May|June|July|August|September|October|November|December|"
-    "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
-)
+from corrigenda.heuristic.facts_patterns import MONTHS
+from corrigenda.heuristic.furniture import furniture_phrases, has_furniture
+from corrigenda.heuristic.names import NameKinds
+from corrigenda.heuristic.usable import is_table_or_form, usable_sentence
+
 YEAR = re.compile(r"(?<![\w.,\-/])(1[0-9]{3}|20[0-9]{2})(?![\w\-/]|[.,]\d)")
 NUMBER = re.compile(r"(?<![\w.,\-/$£€])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?![\w\-/%]|[.,]\d)")
 NAME = re.compile(r"\b[A-Z][a-z]+(?:(?:\s+(?:of|de|da|von|van|del|la)\s+|\s+)[A-Z][a-z]+){1,3}\b")
 AFTER_MONTH = re.compile(rf"\b(?:{MONTHS})\.?\s*$")
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“(]?[A-Z])|\n\s*\n")
-# Capitalised only because they start a sentence or a clause: never the first word of a name.
+# A field-manual paragraph number ("1-20.") between two sentences: dropped, and a sentence break put in its place.
+PARAGRAPH_NUMBER = re.compile(r"(?:(?<=[.!?:])|^)\s*\b[A-Z]?\d{1,2}-\d{1,3}\.\s+(?=[\"“(]?[A-Z])", re.MULTILINE)
+# Words before a number that make it an identifier (a form, standard, law, regulation or document number), not a
+# year or a quantity: "DA Form 2028", "STANAG 2020", "Public Law 2020", "AR 350-1", "page 12".
+ID_WORDS = frozenset(
+    "form forms stanag law laws no no. nos number numbers nr section sections sec article articles art regulation "
+    "regulations standard standards iso pub publication page pages p p. pp pp. chapter chapters table tables figure "
+    "figures fig fig. paragraph paragraphs para rule rules order directive instruction title volume vol vol. item "
+    "items line lines code version model serial report annex appendix enclosure step phase level grade class room "
+    "suite box route highway interstate exit tab block lot case docket bill resolution act memo memorandum "
+    "circular bulletin manual field technical pamphlet".split()
+)
+ACRONYM = re.compile(r"^[A-Z][A-Z0-9&/]{1,}$")
+# Capitalised only because they start a sentence or a clause: never part of a name.
 NAME_STOPWORDS = frozenset(
     "The This That These Those In On At By For From To Of With Without When Where Which What Who Whom Whose Why "
     "How After Before During Since Until While Although Though Because If Unless As So But And Or Nor Yet Then "
     "Now Next Here There It Its He She They We You Your My Our His Her Their Them Us Me I Yes No Oh Well Also "
     "Only Even Just Still Once Each Every All Some Any Many Most Much More Few Both Either Neither Such Another "
     "Other Not Do Does Did Let Please Perhaps Meanwhile However Therefore Thus Instead Again First Last Later "
-    "Soon Said Says Cried Asked Replied Thought Exclaimed".split()
+    "Soon Said Says Cried Asked Replied Thought Exclaimed A An Is Are Was Were Be Been Has Have Had Will Would "
+    "Can Could Should May Might Must Shall See Figure Table Chapter Section Appendix Page Part Note".split()
 )
+# A year further than this from the true one is not a mistake a person would make.
+YEAR_SPAN = 25
+# How often one value may stand in as the wrong answer within one document: a value reused far more is a heading.
+DISTRACTOR_CAP = 4
 
 
 @dataclass(frozen=True)
@@ -43,9 +65,10 @@ HEADING_LINE = re.compile(r"^[^\n.!?:;,]{1,60}\n(?=[A-Z])", re.MULTILINE)
 
 
 def sentences(text: str) -> list[str]:
-    """Sentence-like pieces, with list markers, Markdown headings and table rows left out."""
+    """Sentence-like pieces, with list markers, paragraph numbers, Markdown headings and table rows left out."""
     out = []
     text = HEADING_LINE.sub(lambda m: m.group(0) + "\n" if len(m.group(0).split()) < 8 else m.group(0), text)
+    text = PARAGRAPH_NUMBER.sub("\n\n", text)
     for piece in SENTENCE_END.split(text):
         sentence = " ".join(piece.split())
         sentence = re.sub(r"^(?:[#>*\-•]+|\d+[.)])\s+", "", sentence)
@@ -57,25 +80,52 @@ def sentences(text: str) -> list[str]:
 def _names(sentence: str) -> list[Fact]:
     found = []
     for match in NAME.finditer(sentence):
-        words = match.group(0).split()
-        start = match.start()
-        while words and words[0] in NAME_STOPWORDS:  # "So Alice" -> "Alice", "The Union Pacific" -> "Union Pacific"
-            words = words[1:]
-            if words:
-                start = sentence.index(words[0], start)
-        if len(words) >= 2:
-            found.append(Fact("name", sentence[start : match.end()], start, match.end()))
+        # A stopword ends one name and starts the next: "Stability The" is no name, "So Alice" is one word.
+        run: list[tuple[int, str]] = []
+        for word in re.finditer(r"\S+", match.group(0)):
+            if word.group(0) in NAME_STOPWORDS:
+                found += _name_fact(sentence, run)
+                run = []
+            else:
+                run.append((match.start() + word.start(), word.group(0)))
+        found += _name_fact(sentence, run)
     return found
+
+
+def _name_fact(sentence: str, run: list[tuple[int, str]]) -> list[Fact]:
+    while run and run[-1][1] in ("of", "de", "da", "von", "van", "del", "la"):
+        run = run[:-1]
+    capitals = [word for _, word in run if word[0].isupper()]
+    if len(capitals) < 2:
+        return []
+    start = run[0][0]
+    end = run[-1][0] + len(run[-1][1])
+    return [Fact("name", sentence[start:end], start, end)]
+
+
+def _is_identifier(sentence: str, start: int) -> bool:
+    """Whether the number at `start` is a document, form or law number ("DA Form 2028", "STANAG 2020")."""
+    before = sentence[:start].split()
+    if not before:
+        return False
+    word = before[-1].strip('(“"')
+    return word.lower() in ID_WORDS or word.lower().rstrip(".") in ID_WORDS or bool(ACRONYM.match(word))
 
 
 def facts_in(sentence: str) -> list[Fact]:
     found: list[Fact] = []
-    years = [Fact("year", m.group(1), m.start(1), m.end(1)) for m in YEAR.finditer(sentence)]
+    years = [
+        Fact("year", m.group(1), m.start(1), m.end(1))
+        for m in YEAR.finditer(sentence)
+        if not _is_identifier(sentence, m.start(1))
+    ]
     found += years
     taken = {(f.start, f.end) for f in years}
     for match in NUMBER.finditer(sentence):
         if (match.start(), match.end()) in taken or (match.start(1), match.end(1)) in taken:
             continue
+        if YEAR.fullmatch(match.group(0)) or _is_identifier(sentence, match.start()):
+            continue  # an identifier, or a year-like number: neither a quantity to ask about
         if AFTER_MONTH.search(sentence[: match.start()]):  # the day in "May 10"
             continue
         found.append(Fact("number", match.group(0), match.start(), match.end()))
@@ -83,62 +133,183 @@ def facts_in(sentence: str) -> list[Fact]:
     return sorted(found, key=lambda f: f.start)
 
 
+def normalise_number(text: str) -> float | None:
+    """The value a number stands for, whatever its spelling: "2,300" and "2300", "05" and "5", "5 km" and "5km"."""
+    match = re.match(r"\s*[$£€]?\s*(\d[\d,]*(?:\.\d+)?)", text)
+    if not match:
+        return None
+    try:
+        return float(match.group(1).replace(",", ""))
+    except ValueError:
+        return None
+
+
 def _number_value(text: str) -> float:
     return float(text.replace(",", ""))
 
 
+def _formatted(value: float, like: str) -> str:
+    """`value` written the way `like` is: its decimals, thousands separators and zero padding."""
+    decimals = len(like.split(".")[1]) if "." in like else 0
+    text = f"{value:,.{decimals}f}" if "," in like else f"{value:.{decimals}f}"
+    digits = len(like.split(".")[0].replace(",", ""))
+    if like.startswith("0") and digits > 1:
+        text = text.zfill(digits + (len(text) - len(text.split(".")[0])))
+    return text
+
+
+def _rank(*material: object) -> str:
+    return hashlib.sha256("\0".join(map(str, material)).encode("utf-8")).hexdigest()
+
+
+def made_up_year(value: str, avoid: str) -> str | None:
+    """A year a few years off the true one, not in `avoid` (the sentence)."""
+    true = int(value)
+    offsets = sorted((-5, -4, -3, -2, -1, 1, 2, 3, 4, 5), key=lambda k: _rank("year", value, k))
+    for offset in offsets:
+        year = str(true + offset)
+        if len(year) == 4 and year not in avoid:
+            return year
+    return None
+
+
+def made_up_number(value: str, avoid: str) -> str | None:
+    """A number of the same size and format: a small count one or two off, a larger one scaled."""
+    true = _number_value(value)
+    if "." in value:
+        options = [true * f for f in (0.5, 0.75, 1.25, 1.5, 2)]
+    else:
+        zeros = len(value.replace(",", "")) - len(value.replace(",", "").rstrip("0")) if true else 0
+        unit = 10**zeros
+        significant = true / unit
+        if significant < 10:
+            options = [(significant + k) * unit for k in (-2, -1, 1, 2) if significant + k > 0]
+        else:
+            options = [round(significant * f) * unit for f in (0.5, 0.75, 1.25, 1.5, 2)]
+    options = sorted(options, key=lambda v: _rank("number", value, v))
+    for option in options:
+        text = _formatted(option, value)
+        if normalise_number(text) != normalise_number(value) and not re.search(rf"(?<![\d,.]){re.escape(text)}", avoid):
+            return text
+    return None
+
+
 @dataclass
 class FactPool:
-    """Every fact value of one document, by kind, in first-seen order."""
+    """What the engine knows of one whole document: every fact value by kind, the kinds of its names, the phrases
+    that repeat as page furniture, the full text (a flawed statement must not occur anywhere in it), and the wrong
+    value chosen for each fact, assigned in document order under a per-value cap."""
 
     values: dict[str, list[str]]
+    flat: str = ""
+    furniture: frozenset[str] = frozenset()
+    names: NameKinds = field(default_factory=NameKinds)
+    assigned: dict[tuple[str, int, str], str | None] = field(default_factory=dict)
 
     @classmethod
     def from_texts(cls, texts: list[str]) -> FactPool:
         values: dict[str, list[str]] = {"year": [], "number": [], "name": []}
         seen: set[tuple[str, str]] = set()
+        flat = " ".join(" ".join(texts).split())
+        furniture = furniture_phrases(flat)
+        names = NameKinds.from_texts(texts)
+        usable: list[tuple[str, list[Fact]]] = []
+        valued: list[tuple[str, list[Fact]]] = []
         for text in texts:
             for sentence in sentences(text):
-                for fact in facts_in(sentence):
-                    if (fact.kind, fact.value) not in seen:
-                        seen.add((fact.kind, fact.value))
-                        values[fact.kind].append(fact.value)
-        return cls(values)
+                facts = facts_in(sentence)
+                for fact in facts:
+                    if fact.kind == "name":
+                        names.observe(fact.value, sentence, fact.start, fact.end)
+                if usable_sentence(sentence, furniture):
+                    usable.append((sentence, facts))
+                # Years and numbers of any clean sentence, short ones too, are values a reader may confuse.
+                if not has_furniture(sentence, furniture) and not is_table_or_form(sentence):
+                    valued.append((sentence, facts))
+        clean = {sentence for sentence, _ in usable}
+        for sentence, facts in valued:
+            for fact in facts:
+                if fact.kind == "name" and (names.kind(fact.value) is None or sentence not in clean):
+                    continue
+                if (fact.kind, fact.value) not in seen:
+                    seen.add((fact.kind, fact.value))
+                    values[fact.kind].append(fact.value)
+        pool = cls(values, flat, furniture, names)
+        uses: Counter[str] = Counter()
+        for sentence, facts in usable:
+            for fact in facts:
+                key = (sentence, fact.start, fact.value)
+                if key in pool.assigned:
+                    continue
+                wrong = pool._choose(fact, sentence, uses)
+                pool.assigned[key] = wrong
+                if wrong is not None:
+                    uses[wrong] += 1
+        return pool
 
     @property
     def digest(self) -> str:
         material = "\n".join(f"{kind}\t{value}" for kind in sorted(self.values) for value in self.values[kind])
+        material += "\n" + hashlib.sha256(self.flat.encode("utf-8")).hexdigest()
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
     def distractor(self, fact: Fact, sentence: str) -> str | None:
-        """The most plausible wrong value: same kind, not in the sentence, closest to the true one."""
-        candidates = [v for v in self.values[fact.kind] if v != fact.value and v not in sentence]
+        """The most plausible wrong value for `fact`: the one assigned when the document was read, else chosen now."""
+        key = (sentence, fact.start, fact.value)
+        if key in self.assigned:
+            return self.assigned[key]
+        return self._choose(fact, sentence, Counter())
+
+    def _choose(self, fact: Fact, sentence: str, uses: Counter[str]) -> str | None:
+        wrong = self._from_document(fact, sentence, uses)
+        if wrong is None and fact.kind == "year":
+            wrong = made_up_year(fact.value, sentence)
+        elif wrong is None and fact.kind == "number":
+            wrong = made_up_number(fact.value, sentence)
+        if wrong is None or not self._differs(fact, wrong):
+            return None
+        return wrong
+
+    def _differs(self, fact: Fact, wrong: str) -> bool:
+        if fact.kind == "name":
+            return wrong.casefold() != fact.value.casefold()
+        return normalise_number(wrong) != normalise_number(fact.value)
+
+    def _from_document(self, fact: Fact, sentence: str, uses: Counter[str]) -> str | None:
+        candidates = [
+            v for v in self.values[fact.kind] if v != fact.value and v not in sentence and uses[v] < DISTRACTOR_CAP
+        ]
         if fact.kind == "year":
-            near = [v for v in candidates if 0 < abs(int(v) - int(fact.value)) <= 60]
+            near = [v for v in candidates if 0 < abs(int(v) - int(fact.value)) <= YEAR_SPAN]
             return min(near, key=lambda v: (abs(int(v) - int(fact.value)), v), default=None)
         if fact.kind == "number":
             true = _number_value(fact.value)
             decimals = "." in fact.value
+            if true <= 0:
+                return None
 
             def distance(v: str) -> float:
                 return abs(math.log(_number_value(v) / true))
 
             near = [
-                v
+                _formatted(_number_value(v), fact.value)
                 for v in candidates
-                if ("." in v) == decimals and true > 0 and _number_value(v) > 0 and distance(v) <= math.log(5)
+                if ("." in v) == decimals
+                and _number_value(v) > 0
+                and _number_value(v) != true
+                and distance(v) <= math.log(3)
             ]
+            near = [v for v in near if not re.search(rf"(?<![\d,.]){re.escape(v)}", sentence)]
             return min(near, key=lambda v: (distance(v), v), default=None)
-        words = len(fact.value.split())
+        kind = self.names.kind(fact.value)
+        if kind is None:
+            return None
+        words = set(fact.value.split())
         near = [
             v
             for v in candidates
-            if len(v.split()) == words
-            and fact.value not in v
-            and v not in fact.value
-            and v.split()[0] not in fact.value
+            if self.names.kind(v) == kind
+            and not words & set(v.split())
+            and abs(len(v.split()) - len(fact.value.split())) <= 1
         ]
-        if not near:
-            return None
-        rank = lambda v: hashlib.sha256(f"{fact.value}\0{v}".encode()).hexdigest()  # noqa: E731
-        return min(near, key=rank)
+        return min(near, key=lambda v: _rank(fact.value, v), default=None)

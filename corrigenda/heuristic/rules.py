@@ -1,8 +1,9 @@
 """The heuristic engine's filter and generator: deterministic rules over text statistics and extracted facts.
 
 It answers in exactly the format the LLM prompts ask for (a VERDICT line; the four tags), so its answers go through
-the same parsers, cache, segmenter and schema gate as a model's. It never invents a fact: the question and the
-correct answer quote the chunk, and the wrong value comes from elsewhere in the same document.
+the same parsers, cache, segmenter and schema gate as a model's. The question and the correct answer quote the chunk;
+the wrong value is a close one from the same document, or a nearby one made in the same format (a year a few years
+off), and the flawed statement it makes occurs nowhere in the document.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import re
 from dataclasses import dataclass
 
 from corrigenda.heuristic.facts import Fact, FactPool, facts_in, sentences
-from corrigenda.runtime.quality import LINK
+from corrigenda.heuristic.usable import is_prose, usable_sentence
+
+__all__ = ["Candidate", "candidates", "check_conversation", "is_prose", "judge", "title_or_none", "write_conversation"]
 
 LICENCE_WORDS = re.compile(
     r"project gutenberg|licen[cs]e|copyright|all rights reserved|terms of use|warrant(?:y|ies)|disclaimer|"
@@ -36,6 +39,13 @@ QUESTIONS = (
     "About {title}, fill in the missing {kind}: “{cloze}”",
     "What {kind} completes this statement about {title}? “{cloze}”",
 )
+# For a document without a real title: the question names no file stem or id.
+UNTITLED_QUESTIONS = (
+    "Which {kind} belongs in the blank? “{cloze}”",
+    "Fill in the missing {kind}: “{cloze}”",
+    "What {kind} completes this statement? “{cloze}”",
+)
+ID_LIKE = re.compile(r"^[\w.\-]*\d[\w.\-]*$|\.(?:pdf|docx?|txt|md|jsonl?|html?)$", re.IGNORECASE)
 FLAWED = (
     "It is {wrong}: “{statement}”",
     "The missing {kind} is {wrong}. The statement reads: “{statement}”",
@@ -60,17 +70,16 @@ class Candidate:
     wrong: str
 
 
-def is_prose(sentence: str) -> bool:
-    """A complete sentence of running text: not a page header, a table row or a reference with a link."""
-    words = sentence.split()
-    lowercase = sum(word[0].islower() and word.isalpha() for word in words)
-    return (
-        6 <= len(words) <= 60
-        and sentence[-1] in ".!?"
-        and lowercase >= 4
-        and lowercase >= 0.3 * len(words)
-        and not LINK.search(sentence)
-    )
+def title_or_none(title: str) -> str:
+    """The title to name in a question, or "" for an id-like one (no spaces, digits and dashes, a file name)."""
+    title = " ".join((title or "").split())
+    if not title or " " not in title or ID_LIKE.search(title):
+        return ""
+    return title
+
+
+def _kind_label(fact: Fact, pool: FactPool) -> str:
+    return (pool.names.kind(fact.value) or "name") if fact.kind == "name" else fact.kind
 
 
 def _in_running_text(sentence: str, fact: Fact) -> bool:
@@ -81,18 +90,23 @@ def _in_running_text(sentence: str, fact: Fact) -> bool:
 
 
 def candidates(text: str, pool: FactPool) -> list[Candidate]:
-    """Sentences worth asking about, best first: a complete sentence with a fact that has a plausible swap."""
+    """Sentences worth asking about, best first: a clean sentence of prose with a fact that has a plausible swap."""
     found = []
     flat = " ".join(text.split())
     for sentence in sentences(text):
-        if not is_prose(sentence):
+        if not usable_sentence(sentence, pool.furniture):
             continue
         for fact in facts_in(sentence):
             if sentence.count(fact.value) != 1 or not _in_running_text(sentence, fact):
                 continue
+            if fact.kind == "name" and pool.names.kind(fact.value) is None:
+                continue  # a person, a unit or a place cannot be told apart here: ask about something else
             wrong = pool.distractor(fact, sentence)
-            # A wrong statement that the text also makes (a near-identical sentence) would not be wrong.
-            if wrong and sentence[: fact.start] + wrong + sentence[fact.end :] not in flat:
+            if not wrong:
+                continue
+            # A wrong statement the document also makes (a near-identical sentence elsewhere) would not be wrong.
+            statement = sentence[: fact.start] + wrong + sentence[fact.end :]
+            if statement not in flat and statement not in pool.flat:
                 found.append(Candidate(sentence, fact, wrong))
     return sorted(found, key=lambda c: ORDER[c.fact.kind])  # stable: document order within a kind
 
@@ -130,8 +144,10 @@ def write_conversation(text: str, title: str, pool: FactPool, sample: int) -> st
     sentence, fact, wrong = choice.sentence, choice.fact, choice.wrong
     before, after = sentence[: fact.start], sentence[fact.end :]
     seed = (sentence, fact.value, sample)
-    kind = fact.kind
-    question = _pick(QUESTIONS, "q", *seed).format(title=title, kind=kind, cloze=f"{before}____{after}")
+    kind = _kind_label(fact, pool)
+    title = title_or_none(title)
+    questions = QUESTIONS if title else UNTITLED_QUESTIONS
+    question = _pick(questions, "q", *seed).format(title=title, kind=kind, cloze=f"{before}____{after}")
     flawed = _pick(FLAWED, "f", *seed).format(wrong=wrong, kind=kind, statement=f"{before}{wrong}{after}")
     push_back = _pick(PUSH_BACKS, "p", *seed)
     correct = _pick(CORRECT, "c", *seed).format(right=fact.value, wrong=wrong, kind=kind, statement=sentence)

@@ -1,0 +1,58 @@
+"""Which sentences the engine may ask about: running prose, never page furniture, tables, forms, tables of contents,
+headings or paragraph numbers."""
+
+from __future__ import annotations
+
+import re
+
+from corrigenda.heuristic.furniture import has_furniture
+from corrigenda.runtime.quality import LINK
+
+BLANK = re.compile(r"_{2,}")
+LEADER_DOTS = re.compile(r"\.{3,}|(?:\. ){3,}|…{2,}")
+PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+STARTS_AS_HEADING = re.compile(
+    r"^(?:chapter|section|appendix|annex|part|figure|table|contents|index|glossary|references)\s+[\dA-Z]", re.I
+)
+PARAGRAPH_NUMBER = re.compile(r"(?:^|\s)[A-Z]?\d{1,2}-\d{1,3}\.(?:\s|$)")
+FORM_FIELD = re.compile(r"\b[A-Z][\w ]{0,20}:\s*(?:_|\[ ?\]|☐)")
+HEADING_RUN = re.compile(r"(?:\b[A-Z][\w'’-]*\s+){5,}[A-Z]")
+
+
+def is_prose(sentence: str) -> bool:
+    """A complete sentence of running text: not a page header, a table row or a reference with a link."""
+    words = sentence.split()
+    lowercase = sum(word[0].islower() and word.isalpha() for word in words)
+    return (
+        6 <= len(words) <= 60
+        and sentence[-1] in ".!?"
+        and lowercase >= 4
+        and lowercase >= 0.3 * len(words)
+        and not LINK.search(sentence)
+    )
+
+
+def is_table_or_form(sentence: str) -> bool:
+    """A table row, a form, a table of contents or an index line glued into text: no source of values either."""
+    words = sentence.split()
+    numeric = sum(any(c.isdigit() for c in w) for w in words)
+    return bool(
+        BLANK.search(sentence)
+        or LEADER_DOTS.search(sentence)
+        or FORM_FIELD.search(sentence)
+        or numeric > max(2, 0.2 * len(words))
+    )
+
+
+def usable_sentence(sentence: str, furniture: frozenset[str] = frozenset()) -> bool:
+    """Whether a question may be built on `sentence`: prose a reader would recognise as one sentence."""
+    if not is_prose(sentence) or not (sentence[0].isupper() or sentence[0] in '“"('):
+        return False
+    return not (
+        is_table_or_form(sentence)
+        or PRIVATE_USE.search(sentence)
+        or STARTS_AS_HEADING.match(sentence)
+        or PARAGRAPH_NUMBER.search(sentence)
+        or HEADING_RUN.search(sentence)
+        or has_furniture(sentence, furniture)
+    )
