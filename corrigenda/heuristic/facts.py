@@ -19,13 +19,22 @@ from corrigenda.heuristic.furniture import furniture_phrases, has_furniture
 from corrigenda.heuristic.names import NameKinds
 from corrigenda.heuristic.usable import is_table_or_form, usable_sentence
 
-YEAR = re.compile(r"(?<![\w.,\-/])(1[0-9]{3}|20[0-9]{2})(?![\w\-/]|[.,]\d)")
-NUMBER = re.compile(r"(?<![\w.,\-/$£€])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?![\w\-/%]|[.,]\d)")
+YEAR = re.compile(r"(?<![\w.,\-/#+–—])(1[0-9]{3}|20[0-9]{2})(?![\w\-/–—+]|[.,]\d)")
+NUMBER = re.compile(r"(?<![\w.,\-/$£€#+–—(])(\d{1,3}(?:,\d{3})+|\d{1,4})(?:\.(\d+))?(?![\w\-/%–—+)]|[.,]\d)")
+# "from 1939 to 1945", "10 to 20", "between 5 and 8": one end of a range swapped for a value past the other end
+# would be nonsense, so neither end is asked about.
+RANGE_AFTER = re.compile(r"^\s*(?:to|and|or|through|until)\s+\d")
+RANGE_BEFORE = re.compile(r"\d\s*(?:to|and|or|through|until)\s*$|\b(?:from|between)\s*$")
+# A year-like number that is a clock time or a count: "At 1430 hours", "1012 percent".
+NOT_A_YEAR_AFTER = re.compile(r"^\s*(?:hours|hrs|hour|percent|per\b|%|Z\b|local|miles|meters|feet|km|kilometers)")
 NAME = re.compile(r"\b[A-Z][a-z]+(?:(?:\s+(?:of|de|da|von|van|del|la)\s+|\s+)[A-Z][a-z]+){1,3}\b")
 AFTER_MONTH = re.compile(rf"\b(?:{MONTHS})\.?\s*$")
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“(]?[A-Z])|\n\s*\n")
 # A field-manual paragraph number ("1-20.") between two sentences: dropped, and a sentence break put in its place.
-PARAGRAPH_NUMBER = re.compile(r"(?:(?<=[.!?:])|^)\s*\b[A-Z]?\d{1,2}-\d{1,3}\.\s+(?=[\"“(]?[A-Z])", re.MULTILINE)
+PARAGRAPH_NUMBER = re.compile(
+    r"(?:(?<=[.!?:])|^)\s*(?:\b[A-Z]?\d{1,2}-\d{1,3}\.|\(?\b(?:\d{1,2}|[a-z])\)|\b(?:\d{1,2}|[a-z])\.)\s+(?=[\"“(]?[A-Z])",
+    re.MULTILINE,
+)
 # Words before a number that make it an identifier (a form, standard, law, regulation or document number), not a
 # year or a quantity: "DA Form 2028", "STANAG 2020", "Public Law 2020", "AR 350-1", "page 12".
 ID_WORDS = frozenset(
@@ -100,6 +109,8 @@ def _name_fact(sentence: str, run: list[tuple[int, str]]) -> list[Fact]:
         return []
     start = run[0][0]
     end = run[-1][0] + len(run[-1][1])
+    if re.match(r"\s+(?:of|de|von|van)\s+[A-Z]|\s+[A-Z]", sentence[end:]):
+        return []  # cut off: the name goes on ("Department of Defense Law of War Manual")
     return [Fact("name", sentence[start:end], start, end)]
 
 
@@ -112,12 +123,18 @@ def _is_identifier(sentence: str, start: int) -> bool:
     return word.lower() in ID_WORDS or word.lower().rstrip(".") in ID_WORDS or bool(ACRONYM.match(word))
 
 
+def _in_range(sentence: str, start: int, end: int) -> bool:
+    return bool(RANGE_AFTER.match(sentence[end:]) or RANGE_BEFORE.search(sentence[:start]))
+
+
 def facts_in(sentence: str) -> list[Fact]:
     found: list[Fact] = []
     years = [
         Fact("year", m.group(1), m.start(1), m.end(1))
         for m in YEAR.finditer(sentence)
         if not _is_identifier(sentence, m.start(1))
+        and not NOT_A_YEAR_AFTER.match(sentence[m.end(1) :])
+        and not _in_range(sentence, m.start(1), m.end(1))
     ]
     found += years
     taken = {(f.start, f.end) for f in years}
@@ -126,6 +143,8 @@ def facts_in(sentence: str) -> list[Fact]:
             continue
         if YEAR.fullmatch(match.group(0)) or _is_identifier(sentence, match.start()):
             continue  # an identifier, or a year-like number: neither a quantity to ask about
+        if _in_range(sentence, match.start(), match.end()):
+            continue
         if AFTER_MONTH.search(sentence[: match.start()]):  # the day in "May 10"
             continue
         found.append(Fact("number", match.group(0), match.start(), match.end()))
@@ -305,11 +324,15 @@ class FactPool:
         if kind is None:
             return None
         words = set(fact.value.split())
+        last = fact.value.split()[-1]
         near = [
             v
             for v in candidates
             if self.names.kind(v) == kind
-            and not words & set(v.split())
+            and (kind == "organisation" or not words & set(v.split()))
+            and v not in fact.value
+            and fact.value not in v
             and abs(len(v.split()) - len(fact.value.split())) <= 1
         ]
-        return min(near, key=lambda v: _rank(fact.value, v), default=None)
+        # An organisation of the same sort first: "Army Reserve" for "Navy Reserve", then any of its kind.
+        return min(near, key=lambda v: (v.split()[-1] != last, _rank(fact.value, v)), default=None)

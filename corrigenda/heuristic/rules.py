@@ -23,6 +23,8 @@ LICENCE_WORDS = re.compile(
     re.IGNORECASE,
 )
 TOC_LINE = re.compile(r"(?:\.{3,}|\s{2,}|\t)\s*\d+\s*$|^\s*(?:chapter|section|part|appendix)\b.*\d+\s*$", re.IGNORECASE)
+# "New Haven: Yale University Press, 1972." — a bibliography entry.
+CITATION = re.compile(r"\b[A-Z][\w.]+(?: [A-Z][\w.]+)*: [A-Z][^.:]{2,60}, (?:1[5-9]|20)\d\d\b")
 INDEX_LINE = re.compile(r"^[^\d]{2,60},\s*\d+(?:[-–]\d+)?(?:,\s*\d+(?:[-–]\d+)?)*\s*$")
 ORDER = {"year": 0, "number": 1, "name": 2}
 
@@ -126,6 +128,8 @@ def judge(text: str, pool: FactPool) -> str:
         reason = "looks like a table of contents"
     elif lines and sum(bool(INDEX_LINE.match(line)) for line in lines) > 0.3 * len(lines):
         reason = "looks like an index"
+    elif len(CITATION.findall(text)) >= 3:
+        reason = "looks like a bibliography"
     elif len(LICENCE_WORDS.findall(text)) >= 3:
         reason = "licence, copyright or publication boilerplate"
     elif not candidates(text, pool):

@@ -16,6 +16,10 @@ STARTS_AS_HEADING = re.compile(
 )
 PARAGRAPH_NUMBER = re.compile(r"(?:^|\s)[A-Z]?\d{1,2}-\d{1,3}\.(?:\s|$)")
 FORM_FIELD = re.compile(r"\b[A-Z][\w ]{0,20}:\s*(?:_|\[ ?\]|☐)")
+CODE = re.compile(r"==|!=|<=|>=|[{}`<>]|\w\(\)|\b\w+\.\w+\(")
+# Ends on an initial, a lone list number or a page number: a citation or a glued fragment ("... Greenfield, K.R.").
+FRAGMENT_END = re.compile(r"(?:\b[A-Z]\.|\s\d{1,3}\.)$")
+BOILERPLATE = re.compile(r"intentionally left blank|distribution statement|approved for public release", re.I)
 HEADING_RUN = re.compile(r"(?:\b[A-Z][\w'’-]*\s+){5,}[A-Z]")
 
 
@@ -44,6 +48,12 @@ def is_table_or_form(sentence: str) -> bool:
     )
 
 
+def _shouting(sentence: str) -> bool:
+    """An all-capitals word run of a heading or a signature block glued in ("MILLER Administrative Assistant")."""
+    capitals = [w for w in sentence.split() if len(w) >= 4 and w.isalpha() and w.isupper()]
+    return len(capitals) >= 2 or bool(capitals and sentence.split()[0] in capitals)
+
+
 def usable_sentence(sentence: str, furniture: frozenset[str] = frozenset()) -> bool:
     """Whether a question may be built on `sentence`: prose a reader would recognise as one sentence."""
     if not is_prose(sentence) or not (sentence[0].isupper() or sentence[0] in '“"('):
@@ -54,5 +64,9 @@ def usable_sentence(sentence: str, furniture: frozenset[str] = frozenset()) -> b
         or STARTS_AS_HEADING.match(sentence)
         or PARAGRAPH_NUMBER.search(sentence)
         or HEADING_RUN.search(sentence)
+        or CODE.search(sentence)
+        or FRAGMENT_END.search(sentence)
+        or BOILERPLATE.search(sentence)
+        or _shouting(sentence)
         or has_furniture(sentence, furniture)
     )
