@@ -56,10 +56,13 @@ NAME_STOPWORDS = frozenset(
     "Soon Said Says Cried Asked Replied Thought Exclaimed A An Is Are Was Were Be Been Has Have Had Will Would "
     "Can Could Should May Might Must Shall See Figure Table Chapter Section Appendix Page Part Note".split()
 )
+NUMBER_WORDS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+# A count written as a word, followed by what it counts: "the three components", "Five steps".
+NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(NUMBER_WORDS)}|{'|'.join(w.title() for w in NUMBER_WORDS)})\b(?=\s+[a-z])")
 # A year further than this from the true one is not a mistake a person would make.
 YEAR_SPAN = 25
 # How often one value may stand in as the wrong answer within one document: a value reused far more is a heading.
-DISTRACTOR_CAP = 4
+DISTRACTOR_CAP = 5
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,15 @@ def _in_range(sentence: str, start: int, end: int) -> bool:
     return bool(RANGE_AFTER.match(sentence[end:]) or RANGE_BEFORE.search(sentence[:start]))
 
 
+def askable(sentence: str, fact: Fact) -> bool:
+    """A fact a question can blank out: once in its sentence, and part of a clause (a lowercase word within three
+    words before or two after), not of a page header glued into the sentence ("... 26 February 2019 FM 3-13.4 ...")."""
+    if sentence.count(fact.value) != 1:
+        return False
+    near = sentence[: fact.start].split()[-3:] + sentence[fact.end :].split()[:2]
+    return any(word[0].islower() and word.strip(",.;:").isalpha() for word in near)
+
+
 def facts_in(sentence: str) -> list[Fact]:
     found: list[Fact] = []
     years = [
@@ -148,6 +160,7 @@ def facts_in(sentence: str) -> list[Fact]:
         if AFTER_MONTH.search(sentence[: match.start()]):  # the day in "May 10"
             continue
         found.append(Fact("number", match.group(0), match.start(), match.end()))
+    found += [Fact("number", m.group(0), m.start(), m.end()) for m in NUMBER_WORD.finditer(sentence)]
     found += _names(sentence)
     return sorted(found, key=lambda f: f.start)
 
@@ -192,8 +205,23 @@ def made_up_year(value: str, avoid: str) -> str | None:
     return None
 
 
+def made_up_count_word(value: str, avoid: str) -> str | None:
+    """A count written as a word, one or two off: "three" for "four"."""
+    index = NUMBER_WORDS.index(value.lower())
+    options = sorted((index + k for k in (-2, -1, 1, 2)), key=lambda i: _rank("word", value, i))
+    for option in options:
+        if 0 <= option < len(NUMBER_WORDS):
+            word = NUMBER_WORDS[option]
+            word = word.title() if value[0].isupper() else word
+            if not re.search(rf"\b{word}\b", avoid, re.IGNORECASE):
+                return word
+    return None
+
+
 def made_up_number(value: str, avoid: str) -> str | None:
     """A number of the same size and format: a small count one or two off, a larger one scaled."""
+    if value.lower() in NUMBER_WORDS:
+        return made_up_count_word(value, avoid)
     true = _number_value(value)
     if "." in value:
         options = [true * f for f in (0.5, 0.75, 1.25, 1.5, 2)]
@@ -255,15 +283,24 @@ class FactPool:
                     values[fact.kind].append(fact.value)
         pool = cls(values, flat, furniture, names)
         uses: Counter[str] = Counter()
-        for sentence, facts in usable:
-            for fact in facts:
-                key = (sentence, fact.start, fact.value)
-                if key in pool.assigned:
+        for text in texts:
+            # Each chunk is asked about its first candidate fact, years first, then numbers, then names: that is the
+            # use counted against the cap, so a value cannot stand in as the wrong answer all over the document.
+            first: tuple[int, str] | None = None
+            for sentence in sentences(text):
+                if sentence not in clean:
                     continue
-                wrong = pool._choose(fact, sentence, uses)
-                pool.assigned[key] = wrong
-                if wrong is not None:
-                    uses[wrong] += 1
+                for fact in facts_in(sentence):
+                    key = (sentence, fact.start, fact.value)
+                    if key not in pool.assigned:
+                        pool.assigned[key] = pool._choose(fact, sentence, uses)
+                    wrong = pool.assigned[key]
+                    if wrong is not None and askable(sentence, fact):
+                        rank = ("year", "number", "name").index(fact.kind)
+                        if first is None or rank < first[0]:
+                            first = (rank, wrong)
+            if first is not None:
+                uses[first[1]] += 1
         return pool
 
     @property
@@ -290,7 +327,7 @@ class FactPool:
         return wrong
 
     def _differs(self, fact: Fact, wrong: str) -> bool:
-        if fact.kind == "name":
+        if fact.kind == "name" or fact.value.lower() in NUMBER_WORDS:
             return wrong.casefold() != fact.value.casefold()
         return normalise_number(wrong) != normalise_number(fact.value)
 
@@ -302,6 +339,8 @@ class FactPool:
             near = [v for v in candidates if 0 < abs(int(v) - int(fact.value)) <= YEAR_SPAN]
             return min(near, key=lambda v: (abs(int(v) - int(fact.value)), v), default=None)
         if fact.kind == "number":
+            if fact.value.lower() in NUMBER_WORDS:
+                return None  # made up: one or two off
             true = _number_value(fact.value)
             decimals = "." in fact.value
             if true <= 0:
@@ -313,7 +352,8 @@ class FactPool:
             near = [
                 _formatted(_number_value(v), fact.value)
                 for v in candidates
-                if ("." in v) == decimals
+                if v.lower() not in NUMBER_WORDS
+                and ("." in v) == decimals
                 and _number_value(v) > 0
                 and _number_value(v) != true
                 and distance(v) <= math.log(3)

@@ -25,7 +25,7 @@ ORGANISATION_WORDS = frozenset(
     "Inc Ltd Agency Army Navy Marines Force Forces Regiment Brigade Battalion Squadron Group Committee Council "
     "Association Society Foundation Party Ministry Board Commission Office Bureau Service Services Administration "
     "Railroad Railway Church Bank Parliament Congress Senate Court Centre Center Headquarters Staff Union League "
-    "Federation Organization Organisation Laboratory Laboratories Press Museum Library Team Club Fleet Guard".split()
+    "Federation Directorate Directorates Organization Organisation Laboratory Laboratories Press Museum Library Team Club Fleet Guard".split()
 )
 PLACE_WORDS = frozenset(
     "River Mountains Mountain Mount Island Islands Lake Ocean Sea Bay Gulf County City Valley Street Road Avenue "
@@ -81,10 +81,10 @@ class NameKinds:
             return "organisation"
         if words[0] in ORGANISATION_WORDS and len(words) >= 2 and "of" in name.split():
             return "organisation"  # "Department of Defense", "University of Chicago"
+        if any(w in PLACE_WORDS for w in words) and len(common) < len(words) - 1 + (words[0] in PLACE_WORDS):
+            return "place"  # "Fort Hill", "Hudson River"
         if common:
-            return None  # a person's or a place's name is not made of the document's ordinary words
-        if any(w in PLACE_WORDS for w in words):
-            return "place"
+            return None  # a person's name is not made of the document's ordinary words
         if words[0] in TITLES or any(w in TITLES for w in before):
             return "person"
         if any(w in PERSON_VERBS for w in self.after.get(name, Counter())):

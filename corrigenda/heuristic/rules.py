@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from corrigenda.heuristic.facts import Fact, FactPool, facts_in, sentences
+from corrigenda.heuristic.facts import Fact, FactPool, askable, facts_in, sentences
 from corrigenda.heuristic.usable import is_prose, usable_sentence
 
 __all__ = ["Candidate", "candidates", "check_conversation", "is_prose", "judge", "title_or_none", "write_conversation"]
@@ -84,13 +84,6 @@ def _kind_label(fact: Fact, pool: FactPool) -> str:
     return (pool.names.kind(fact.value) or "name") if fact.kind == "name" else fact.kind
 
 
-def _in_running_text(sentence: str, fact: Fact) -> bool:
-    """A lowercase word within three words before or two after: the fact is part of a clause, not of a running
-    page header glued into the sentence ("... 26 February 2019 FM 3-13.4 ...")."""
-    near = sentence[: fact.start].split()[-3:] + sentence[fact.end :].split()[:2]
-    return any(word[0].islower() and word.strip(",.;:").isalpha() for word in near)
-
-
 def candidates(text: str, pool: FactPool) -> list[Candidate]:
     """Sentences worth asking about, best first: a clean sentence of prose with a fact that has a plausible swap."""
     found = []
@@ -99,7 +92,7 @@ def candidates(text: str, pool: FactPool) -> list[Candidate]:
         if not usable_sentence(sentence, pool.furniture):
             continue
         for fact in facts_in(sentence):
-            if sentence.count(fact.value) != 1 or not _in_running_text(sentence, fact):
+            if not askable(sentence, fact):
                 continue
             if fact.kind == "name" and pool.names.kind(fact.value) is None:
                 continue  # a person, a unit or a place cannot be told apart here: ask about something else
