@@ -27,6 +27,7 @@ RANGE_AFTER = re.compile(r"^\s*(?:to|and|or|through|until)\s+\d")
 RANGE_BEFORE = re.compile(r"\d\s*(?:to|and|or|through|until)\s*$|\b(?:from|between)\s*$")
 # A year-like number that is a clock time or a count: "At 1430 hours", "1012 percent".
 NOT_A_YEAR_AFTER = re.compile(r"^\s*(?:hours|hrs|hour|percent|per\b|%|Z\b|local|miles|meters|feet|km|kilometers)")
+PERCENT_AFTER = re.compile(r"^\s*(?:percent|per cent)\b")
 NAME = re.compile(r"\b[A-Z][a-z]+(?:(?:\s+(?:of|de|da|von|van|del|la)\s+|\s+)[A-Z][a-z]+){1,3}\b")
 AFTER_MONTH = re.compile(rf"\b(?:{MONTHS})\.?\s*$")
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“(]?[A-Z])|\n\s*\n")
@@ -58,7 +59,10 @@ NAME_STOPWORDS = frozenset(
 )
 NUMBER_WORDS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 # A count written as a word, followed by what it counts: "the three components", "Five steps".
-NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(NUMBER_WORDS)}|{'|'.join(w.title() for w in NUMBER_WORDS)})\b(?=\s+[a-z])")
+NUMBER_WORD = re.compile(
+    rf"(?<!hundred and )(?<![\w-])(?:{'|'.join(NUMBER_WORDS)}|{'|'.join(w.title() for w in NUMBER_WORDS)})"
+    rf"(?=\s+(?:[a-z]+\s+)?[a-z]+s\b)(?!\s+(?:hundred|thousand|million|or|to|and)\b)(?![\w-])"
+)
 # A year further than this from the true one is not a mistake a person would make.
 YEAR_SPAN = 25
 # How often one value may stand in as the wrong answer within one document: a value reused far more is a heading.
@@ -157,6 +161,8 @@ def facts_in(sentence: str) -> list[Fact]:
             continue  # an identifier, or a year-like number: neither a quantity to ask about
         if _in_range(sentence, match.start(), match.end()):
             continue
+        if PERCENT_AFTER.match(sentence[match.end() :]) and _number_value(match.group(0)) > 100:
+            continue  # "7080 percent": a range whose dash was lost
         if AFTER_MONTH.search(sentence[: match.start()]):  # the day in "May 10"
             continue
         found.append(Fact("number", match.group(0), match.start(), match.end()))

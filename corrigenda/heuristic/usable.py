@@ -19,6 +19,7 @@ FORM_FIELD = re.compile(r"\b[A-Z][\w ]{0,20}:\s*(?:_|\[ ?\]|☐)")
 CODE = re.compile(r"==|!=|<=|>=|[{}`<>]|\w\(\)|\b\w+\.\w+\(")
 # Ends on an initial, a lone list number or a page number: a citation or a glued fragment ("... Greenfield, K.R.").
 FRAGMENT_END = re.compile(r"(?:\b[A-Z]\.|\s\d{1,3}\.)$")
+OCR_JUNK = re.compile(r"\*\w|\b\d+[A-Z]{3,}|[A-Z]{3,}\d")
 BOILERPLATE = re.compile(r"intentionally left blank|distribution statement|approved for public release", re.I)
 HEADING_RUN = re.compile(r"(?:\b[A-Z][\w'’-]*\s+){5,}[A-Z]")
 
@@ -67,6 +68,7 @@ def usable_sentence(sentence: str, furniture: frozenset[str] = frozenset()) -> b
         or CODE.search(sentence)
         or FRAGMENT_END.search(sentence)
         or BOILERPLATE.search(sentence)
+        or OCR_JUNK.search(sentence)
         or _shouting(sentence)
         or has_furniture(sentence, furniture)
     )
