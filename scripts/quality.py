@@ -34,6 +34,15 @@ ID_LIKE_PREFIX = re.compile(r"^(?:About\s+)?([^\s:,“]+)(?::|,)")
 SUBJECT = re.compile(r"(?:about|About) ([^“]+?)(?:\?|,) “|^([^“:]+): which")
 
 
+DEFECTS = (
+    "id-like title in question",
+    "page furniture in a statement",
+    "private-use glyph",
+    "same-value distractor",
+    "not exactly one blank",
+)
+
+
 def chunks_by_id(spec: Path) -> dict[str, object]:
     plan = compile_spec(spec).plan
     return {c.chunk_id: c for c in iter_chunks(plan.spec.inputs, Path(plan.base_dir), IngestionReport())}
@@ -53,6 +62,8 @@ def counts(records: list[dict], chunks: dict[str, object]) -> Counter[str]:
         by_source.setdefault(chunk.source, []).append(chunk.text)  # type: ignore[attr-defined]
     furniture = {source: furniture_phrases(" ".join(" ".join(t).split())) for source, t in by_source.items()}
     found: Counter[str] = Counter(records=len(records))
+    for name in DEFECTS:
+        found[name] = 0
     for record in records:
         question, flawed, _, correct = (m["content"] for m in record["messages"])
         title = _title_in(question)

@@ -25,7 +25,8 @@ ORGANISATION_WORDS = frozenset(
     "Inc Ltd Agency Army Navy Marines Force Forces Regiment Brigade Battalion Squadron Group Committee Council "
     "Association Society Foundation Party Ministry Board Commission Office Bureau Service Services Administration "
     "Railroad Railway Church Bank Parliament Congress Senate Court Centre Center Headquarters Staff Union League "
-    "Federation Directorate Directorates Organization Organisation Laboratory Laboratories Press Museum Library Team Club Fleet Guard".split()
+    "Federation Directorate Directorates "
+    "Organization Organisation Laboratory Laboratories Press Museum Library Team Club Fleet Guard".split()
 )
 PLACE_WORDS = frozenset(
     "River Mountains Mountain Mount Island Islands Lake Ocean Sea Bay Gulf County City Valley Street Road Avenue "
