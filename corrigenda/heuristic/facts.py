@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from corrigenda.heuristic.facts_patterns import MONTHS
 from corrigenda.heuristic.furniture import furniture_phrases, has_furniture
-from corrigenda.heuristic.names import NameKinds
+from corrigenda.heuristic.names import TITLES, NameKinds
 from corrigenda.heuristic.usable import is_table_or_form, usable_sentence
 
 YEAR = re.compile(r"(?<![\w.,\-/#+–—])(1[0-9]{3}|20[0-9]{2})(?![\w\-/–—+]|[.,]\d)")
@@ -369,7 +369,7 @@ class FactPool:
         kind = self.names.kind(fact.value)
         if kind is None:
             return None
-        words = set(fact.value.split())
+        words = set(fact.value.split()) - TITLES
         last = fact.value.split()[-1]
         near = [
             v

@@ -70,6 +70,8 @@ class NameKinds:
         return self._kinds[name]
 
     def _classify(self, name: str) -> str | None:
+        if name not in self.before:
+            return None  # never seen as a name in the document's sentences
         words = [w for w in name.split() if w[0].isupper()]
         common = [w for w in words if self.lowercase[w.lower()] >= 2]
         if len(common) == len(words):
