@@ -165,6 +165,10 @@ def facts_in(sentence: str) -> list[Fact]:
             continue  # "7080 percent": a range whose dash was lost
         if AFTER_MONTH.search(sentence[: match.start()]):  # the day in "May 10"
             continue
+        if re.match(r"\*|\s+[A-Z]", sentence[match.end() :]) and re.search(r"[.!?]\s*$", sentence[: match.start()]):
+            continue  # a page number glued between two sentences ("VICKSBURG. 238 We are"), or a footnote mark
+        if sentence[match.end() : match.end() + 1] == "*":
+            continue
         found.append(Fact("number", match.group(0), match.start(), match.end()))
     found += [Fact("number", m.group(0), m.start(), m.end()) for m in NUMBER_WORD.finditer(sentence)]
     found += _names(sentence)
@@ -375,6 +379,7 @@ class FactPool:
             v
             for v in candidates
             if self.names.kind(v) == kind
+            and self.names.takes_article(v) == self.names.takes_article(fact.value)
             and (kind == "organisation" or not words & set(v.split()))
             and v not in fact.value
             and fact.value not in v

@@ -69,6 +69,12 @@ class NameKinds:
             self._kinds[name] = self._classify(name)
         return self._kinds[name]
 
+    def takes_article(self, name: str) -> bool:
+        """Whether the document mostly writes "the" before the name ("the Red Queen", but "Humpty Dumpty"), so a
+        swap keeps the sentence grammatical."""
+        before = self.before.get(name, Counter())
+        return before["the"] + before["The"] > sum(before.values()) / 2
+
     def _classify(self, name: str) -> str | None:
         if name not in self.before:
             return None  # never seen as a name in the document's sentences

@@ -51,8 +51,9 @@ def is_table_or_form(sentence: str) -> bool:
 
 def _shouting(sentence: str) -> bool:
     """An all-capitals word run of a heading or a signature block glued in ("MILLER Administrative Assistant")."""
-    capitals = [w for w in sentence.split() if len(w) >= 4 and w.isalpha() and w.isupper()]
-    return len(capitals) >= 2 or bool(capitals and sentence.split()[0] in capitals)
+    words = [w.strip(".,;:!?“”\"'’()") for w in sentence.split()]
+    capitals = [w for w in words if len(w) >= 4 and w.isalpha() and w.isupper()]
+    return len(capitals) >= 2 or bool(capitals and words[0] in capitals)
 
 
 def usable_sentence(sentence: str, furniture: frozenset[str] = frozenset()) -> bool:
