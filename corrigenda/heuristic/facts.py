@@ -24,7 +24,11 @@ NUMBER = re.compile(r"(?<![\w.,\-/$£€#+–—(])(\d{1,3}(?:,\d{3})+|\d{1,4})(
 # "from 1939 to 1945", "10 to 20", "between 5 and 8": one end of a range swapped for a value past the other end
 # would be nonsense, so neither end is asked about.
 RANGE_AFTER = re.compile(r"^\s*(?:to|and|or|through|until)\s+\d")
-RANGE_BEFORE = re.compile(r"\d\s*(?:to|and|or|through|until)\s*$|\b(?:from|between)\s*$")
+RANGE_BEFORE = re.compile(
+    r"(?:\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven))\s*(?:to|and|or|through|until)\s*$|"
+    r"\b(?:from|between)\s*$",
+    re.IGNORECASE,
+)
 # A year-like number that is a clock time or a count: "At 1430 hours", "1012 percent".
 NOT_A_YEAR_AFTER = re.compile(r"^\s*(?:hours|hrs|hour|percent|per\b|%|Z\b|local|miles|meters|feet|km|kilometers)")
 PERCENT_AFTER = re.compile(r"^\s*(?:percent|per cent)\b")
@@ -170,7 +174,11 @@ def facts_in(sentence: str) -> list[Fact]:
         if sentence[match.end() : match.end() + 1] == "*":
             continue
         found.append(Fact("number", match.group(0), match.start(), match.end()))
-    found += [Fact("number", m.group(0), m.start(), m.end()) for m in NUMBER_WORD.finditer(sentence)]
+    found += [
+        Fact("number", m.group(0), m.start(), m.end())
+        for m in NUMBER_WORD.finditer(sentence)
+        if not _in_range(sentence, m.start(), m.end())
+    ]
     found += _names(sentence)
     return sorted(found, key=lambda f: f.start)
 
@@ -380,10 +388,10 @@ class FactPool:
             for v in candidates
             if self.names.kind(v) == kind
             and self.names.takes_article(v) == self.names.takes_article(fact.value)
-            and (kind == "organisation" or not words & set(v.split()))
+            and set(v.split()) - TITLES != words
             and v not in fact.value
             and fact.value not in v
             and abs(len(v.split()) - len(fact.value.split())) <= 1
         ]
-        # An organisation of the same sort first: "Army Reserve" for "Navy Reserve", then any of its kind.
+        # One of the same sort first ("Army Reserve" for "Navy Reserve", "White Queen" for "Red Queen"), then any.
         return min(near, key=lambda v: (v.split()[-1] != last, _rank(fact.value, v)), default=None)

@@ -24,6 +24,7 @@ ORGANISATION_WORDS = frozenset(
     "Division Divisions Command Corps Department University College School Institute Academy Company Corporation "
     "Inc Ltd Agency Army Navy Marines Force Forces Regiment Brigade Battalion Squadron Group Committee Council "
     "Association Society Foundation Party Ministry Board Commission Office Bureau Service Services Administration "
+    "Reserve Component Components "
     "Railroad Railway Church Bank Parliament Congress Senate Court Centre Center Headquarters Staff Union League "
     "Federation Directorate Directorates "
     "Organization Organisation Laboratory Laboratories Press Museum Library Team Club Fleet Guard".split()
@@ -32,6 +33,12 @@ PLACE_WORDS = frozenset(
     "River Mountains Mountain Mount Island Islands Lake Ocean Sea Bay Gulf County City Valley Street Road Avenue "
     "Fort Kingdom Republic Province Peninsula Canal Harbor Harbour Desert Forest Park Square Station Strait Cape "
     "Coast Hills Falls Creek Port".split()
+)
+# A name followed by one of these is a modifier, so what was found is only part of a longer name ("Army Service
+# component commands").
+MODIFIED = frozenset(w.lower() for w in ORGANISATION_WORDS) | frozenset(
+    "unit units level levels personnel members member leaders leader soldiers officer officers staff element "
+    "elements forces commander commanders".split()
 )
 PLACE_PREPOSITIONS = frozenset("in at near".split())
 PERSON_VERBS = frozenset("said says wrote writes asked replied answered argued died born himself herself".split())
@@ -86,7 +93,10 @@ class NameKinds:
         if seen and self.headings.count(name) * 2 > seen:
             return None  # mostly on heading lines
         before = self.before.get(name, Counter())
-        if words[-1] in ORGANISATION_WORDS or any(w in ORGANISATION_WORDS for w in words[1:]):
+        after = self.after.get(name, Counter())
+        if sum(after[w] for w in MODIFIED) * 2 > seen:
+            return None  # mostly a modifier: part of a longer name
+        if words[-1] in ORGANISATION_WORDS:
             return "organisation"
         if words[0] in ORGANISATION_WORDS and len(words) >= 2 and "of" in name.split():
             return "organisation"  # "Department of Defense", "University of Chicago"

@@ -21,6 +21,11 @@ CODE = re.compile(r"==|!=|<=|>=|[{}`<>]|\w\(\)|\b\w+\.\w+\(")
 FRAGMENT_END = re.compile(r"(?:\b[A-Z]\.|\s\d{1,3}\.)$")
 OCR_JUNK = re.compile(r"\*\w|\b\d+[A-Z]{3,}|[A-Z]{3,}\d")
 BOILERPLATE = re.compile(r"intentionally left blank|distribution statement|approved for public release", re.I)
+# A running head glued to the start of a sentence: "Company Planning and Preparation commanders develop ...".
+LEADING_HEADING = re.compile(
+    r"^(?!(?:The|A|An|In|On|At|By|For|From|To|With|When|If|As|This|That|These|Those|Each|Every|All|Both)\b)"
+    r"(?:[A-Z][\w'’-]*\s+(?:(?:and|of|for|the)\s+)?){3,}[a-z]"
+)
 HEADING_RUN = re.compile(r"(?:\b[A-Z][\w'’-]*\s+){5,}[A-Z]")
 
 
@@ -66,6 +71,7 @@ def usable_sentence(sentence: str, furniture: frozenset[str] = frozenset()) -> b
         or STARTS_AS_HEADING.match(sentence)
         or PARAGRAPH_NUMBER.search(sentence)
         or HEADING_RUN.search(sentence)
+        or LEADING_HEADING.match(sentence)
         or CODE.search(sentence)
         or FRAGMENT_END.search(sentence)
         or BOILERPLATE.search(sentence)
