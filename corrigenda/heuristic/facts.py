@@ -31,6 +31,13 @@ RANGE_BEFORE = re.compile(
 )
 # A year-like number that is a clock time or a count: "At 1430 hours", "1012 percent".
 NOT_A_YEAR_AFTER = re.compile(r"^\s*(?:hours|hrs|hour|percent|per\b|%|Z\b|local|miles|meters|feet|km|kilometers)")
+# Before a year: a preposition or a word of time ("in 1863", "the summer of 1944", "May 10, 1869"). A four-digit
+# number with none of these, followed by a lowercase word, is a count ("1200 soldiers"), not a year.
+YEAR_BEFORE = re.compile(
+    rf"(?:\b(?:in|since|by|of|until|till|from|during|before|after|early|late|mid|circa|year|years|summer|winter|"
+    rf"spring|autumn|fall|and|or|to|through|between|around|about|was|is|the|{MONTHS})\.?|\d,|\()\s*$",
+    re.IGNORECASE,
+)
 PERCENT_AFTER = re.compile(r"^\s*(?:percent|per cent)\b")
 NAME = re.compile(r"\b[A-Z][a-z]+(?:(?:\s+(?:of|de|da|von|van|del|la)\s+|\s+)[A-Z][a-z]+){1,3}\b")
 AFTER_MONTH = re.compile(rf"\b(?:{MONTHS})\.?\s*$")
@@ -154,6 +161,7 @@ def facts_in(sentence: str) -> list[Fact]:
         for m in YEAR.finditer(sentence)
         if not _is_identifier(sentence, m.start(1))
         and not NOT_A_YEAR_AFTER.match(sentence[m.end(1) :])
+        and (YEAR_BEFORE.search(sentence[: m.start(1)]) or not re.match(r"\s+[a-z]", sentence[m.end(1) :]))
         and not _in_range(sentence, m.start(1), m.end(1))
     ]
     found += years
@@ -161,7 +169,9 @@ def facts_in(sentence: str) -> list[Fact]:
     for match in NUMBER.finditer(sentence):
         if (match.start(), match.end()) in taken or (match.start(1), match.end(1)) in taken:
             continue
-        if YEAR.fullmatch(match.group(0)) or _is_identifier(sentence, match.start()):
+        if NOT_A_YEAR_AFTER.match(sentence[match.end() :]) and len(match.group(0)) == 4:
+            continue  # a clock time ("1430 hours")
+        if _is_identifier(sentence, match.start()):
             continue  # an identifier, or a year-like number: neither a quantity to ask about
         if _in_range(sentence, match.start(), match.end()):
             continue
@@ -212,34 +222,31 @@ def _rank(*material: object) -> str:
     return hashlib.sha256("\0".join(map(str, material)).encode("utf-8")).hexdigest()
 
 
-def made_up_year(value: str, avoid: str) -> str | None:
-    """A year a few years off the true one, not in `avoid` (the sentence)."""
+def made_up_years(value: str, avoid: str) -> list[str]:
+    """Years a few years off the true one, not in `avoid` (the sentence), in a fixed pseudo-random order."""
     true = int(value)
     offsets = sorted((-5, -4, -3, -2, -1, 1, 2, 3, 4, 5), key=lambda k: _rank("year", value, k))
-    for offset in offsets:
-        year = str(true + offset)
-        if len(year) == 4 and year not in avoid:
-            return year
-    return None
+    return [str(true + k) for k in offsets if len(str(true + k)) == 4 and str(true + k) not in avoid]
 
 
-def made_up_count_word(value: str, avoid: str) -> str | None:
-    """A count written as a word, one or two off: "three" for "four"."""
+def made_up_count_words(value: str, avoid: str) -> list[str]:
+    """Counts written as words, one or two off: "three" for "four"."""
     index = NUMBER_WORDS.index(value.lower())
     options = sorted((index + k for k in (-2, -1, 1, 2)), key=lambda i: _rank("word", value, i))
+    out = []
     for option in options:
         if 0 <= option < len(NUMBER_WORDS):
             word = NUMBER_WORDS[option]
             word = word.title() if value[0].isupper() else word
             if not re.search(rf"\b{word}\b", avoid, re.IGNORECASE):
-                return word
-    return None
+                out.append(word)
+    return out
 
 
-def made_up_number(value: str, avoid: str) -> str | None:
-    """A number of the same size and format: a small count one or two off, a larger one scaled."""
+def made_up_numbers(value: str, avoid: str) -> list[str]:
+    """Numbers of the same size and format: a small count one or two off, a larger one scaled."""
     if value.lower() in NUMBER_WORDS:
-        return made_up_count_word(value, avoid)
+        return made_up_count_words(value, avoid)
     true = _number_value(value)
     if "." in value:
         options = [true * f for f in (0.5, 0.75, 1.25, 1.5, 2)]
@@ -252,11 +259,12 @@ def made_up_number(value: str, avoid: str) -> str | None:
         else:
             options = [round(significant * f) * unit for f in (0.5, 0.75, 1.25, 1.5, 2)]
     options = sorted(options, key=lambda v: _rank("number", value, v))
+    out = []
     for option in options:
         text = _formatted(option, value)
         if normalise_number(text) != normalise_number(value) and not re.search(rf"(?<![\d,.]){re.escape(text)}", avoid):
-            return text
-    return None
+            out.append(text)
+    return out
 
 
 @dataclass
@@ -335,14 +343,16 @@ class FactPool:
         return self._choose(fact, sentence, Counter())
 
     def _choose(self, fact: Fact, sentence: str, uses: Counter[str]) -> str | None:
-        wrong = self._from_document(fact, sentence, uses)
-        if wrong is None and fact.kind == "year":
-            wrong = made_up_year(fact.value, sentence)
-        elif wrong is None and fact.kind == "number":
-            wrong = made_up_number(fact.value, sentence)
-        if wrong is None or not self._differs(fact, wrong):
-            return None
-        return wrong
+        """A value from the document if one is close, else (years and numbers) one made up nearby; never one that
+        makes a statement the document itself makes."""
+        made_up = {"year": made_up_years, "number": made_up_numbers}.get(fact.kind)
+        options = [self._from_document(fact, sentence, uses), *(made_up(fact.value, sentence) if made_up else [])]
+        for wrong in options:
+            if wrong is None or not self._differs(fact, wrong):
+                continue
+            if sentence[: fact.start] + wrong + sentence[fact.end :] not in self.flat:
+                return wrong
+        return None
 
     def _differs(self, fact: Fact, wrong: str) -> bool:
         if fact.kind == "name" or fact.value.lower() in NUMBER_WORDS:

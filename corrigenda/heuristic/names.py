@@ -18,7 +18,7 @@ TITLES = frozenset(
     "Colonel Col Captain Capt Lieutenant Lt Major Maj Sergeant Sgt Corporal Cpl Private Pvt Admiral Adm Commander "
     "Cdr Marshal Brigadier Governor Gov Senator Sen Secretary Professor Prof Judge Justice Bishop Pope Father "
     "Sister Brother Uncle Aunt Rev Reverend Chancellor Minister Ambassador Mayor Duke Duchess Earl Count Countess "
-    "Baron Chief".split()
+    "Baron Chief Knight Dame".split()
 )
 ORGANISATION_WORDS = frozenset(
     "Division Divisions Command Corps Department University College School Institute Academy Company Corporation "
@@ -104,7 +104,7 @@ class NameKinds:
             return "place"  # "Fort Hill", "Hudson River"
         if common:
             return None  # a person's name is not made of the document's ordinary words
-        if words[0] in TITLES or any(w in TITLES for w in before):
+        if any(w in TITLES for w in words) or any(w in TITLES for w in before):
             return "person"
         if any(w in PERSON_VERBS for w in self.after.get(name, Counter())):
             return "person"
