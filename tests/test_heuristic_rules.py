@@ -208,3 +208,11 @@ def test_a_name_is_swapped_for_one_written_with_the_same_article():
     swaps = {c.fact.value: c.wrong for c in candidates(text, pool) if c.fact.kind == "name"}
     assert swaps["Red Queen"] == "White Knight"  # "the Red Queen" never becomes "the Humpty Dumpty"
     assert "Humpty Dumpty" not in swaps  # no other name the document writes without "the"
+
+
+def test_exhibit_numbers_and_half_quotations_are_not_asked_about():
+    from corrigenda.heuristic.usable import usable_sentence
+
+    assert _kinds("Actions must be reflected in Exhibit 2 before the operation ends.") == {}
+    assert not usable_sentence("They may write such things in a book,” Humpty Dumpty said in a calmer tone.")
+    assert usable_sentence("“They may write such things in a book,” Humpty Dumpty said in a calmer tone.")

@@ -55,7 +55,8 @@ ID_WORDS = frozenset(
     "figures fig fig. paragraph paragraphs para rule rules order directive instruction title volume vol vol. item "
     "items line lines code version model serial report annex appendix enclosure step phase level grade class room "
     "suite box route highway interstate exit tab block lot case docket bill resolution act memo memorandum "
-    "circular bulletin manual field technical pamphlet".split()
+    "circular bulletin manual field technical pamphlet exhibit exhibits attachment attachments tab sheet slide row "
+    "column lane task tasks".split()
 )
 ACRONYM = re.compile(r"^[A-Z][A-Z0-9&/]{1,}$")
 # Capitalised only because they start a sentence or a clause: never part of a name.

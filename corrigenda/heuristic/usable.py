@@ -65,6 +65,9 @@ def usable_sentence(sentence: str, furniture: frozenset[str] = frozenset()) -> b
     """Whether a question may be built on `sentence`: prose a reader would recognise as one sentence."""
     if not is_prose(sentence) or not (sentence[0].isupper() or sentence[0] in '“"('):
         return False
+    quotes = [c for c in sentence if c in "“”"]
+    if quotes and quotes[0] == "”":
+        return False  # starts inside a quotation: the question would show half of it
     return not (
         is_table_or_form(sentence)
         or PRIVATE_USE.search(sentence)
