@@ -216,3 +216,17 @@ def test_exhibit_numbers_and_half_quotations_are_not_asked_about():
     assert _kinds("Actions must be reflected in Exhibit 2 before the operation ends.") == {}
     assert not usable_sentence("They may write such things in a book,” Humpty Dumpty said in a calmer tone.")
     assert usable_sentence("“They may write such things in a book,” Humpty Dumpty said in a calmer tone.")
+
+
+def test_organisations_are_swapped_for_one_of_the_same_sort_and_round_figures_for_round_ones():
+    text = (
+        "Units deploy to the National Training Center for their rotations every year. "
+        "Brigades also train at the Joint Readiness Training Center in the south. "
+        "The Regular Army and the Total Army share one doctrine for training. "
+        "Meetings generally last no more than 30 minutes for each company. "
+        "The range took 37 minutes to clear after the last firing order."
+    )
+    pool = FactPool.from_texts([text])
+    swaps = {c.fact.value: c.wrong for c in candidates(text, pool)}
+    assert swaps["National Training Center"] == "Joint Readiness Training Center"
+    assert swaps["30"] != "37" and swaps["30"][-1] in "05"

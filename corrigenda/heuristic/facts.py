@@ -388,6 +388,8 @@ class FactPool:
                 and distance(v) <= math.log(3)
             ]
             near = [v for v in near if not re.search(rf"(?<![\d,.]){re.escape(v)}", sentence)]
+            if fact.value.endswith("0") and "." not in fact.value:
+                near = [v for v in near if v[-1] in "05"]  # a round figure is mistaken for another round one
             return min(near, key=lambda v: (distance(v), v), default=None)
         kind = self.names.kind(fact.value)
         if kind is None:
@@ -403,6 +405,7 @@ class FactPool:
             and v not in fact.value
             and fact.value not in v
             and abs(len(v.split()) - len(fact.value.split())) <= 1
+            and (kind != "organisation" or v.split()[-1] == last)  # a Center for a Center, an Army for an Army
         ]
         # One of the same sort first ("Army Reserve" for "Navy Reserve", "White Queen" for "Red Queen"), then any.
         return min(near, key=lambda v: (v.split()[-1] != last, _rank(fact.value, v)), default=None)
