@@ -49,7 +49,7 @@ def test_the_wrong_value_is_the_same_kind_from_the_same_document():
         "The ferry, which had carried 3,500 cars a day, closed in 1935 when John Bradfield retired."
     )
     pool = FactPool.from_texts([text])
-    conversation = parse_tagged_conversation(write_conversation(text, "Harbour", pool, 0))
+    conversation = parse_tagged_conversation(write_conversation(text, "Sydney Harbour", pool, 0))
     assert "____ and it carried" in conversation.initial_question  # the first full sentence with a year
     assert "in 1932 and" in conversation.flawed_answer  # a year for a year, the closest one in the text
     assert "1927" in conversation.correct_answer

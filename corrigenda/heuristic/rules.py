@@ -1,8 +1,9 @@
 """The heuristic engine's filter and generator: deterministic rules over text statistics and extracted facts.
 
 It answers in exactly the format the LLM prompts ask for (a VERDICT line; the four tags), so its answers go through
-the same parsers, cache, segmenter and schema gate as a model's. It never invents a fact: the question and the
-correct answer quote the chunk, and the wrong value comes from elsewhere in the same document.
+the same parsers, cache, segmenter and schema gate as a model's. The question and the correct answer quote the chunk;
+the wrong value is a close one from the same document, or a nearby one made in the same format (a year a few years
+off), and the flawed statement it makes occurs nowhere in the document.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from corrigenda.heuristic.facts import Fact, FactPool, facts_in, sentences
-from corrigenda.runtime.quality import LINK
+from corrigenda.heuristic.facts import Fact, FactPool, askable, facts_in, sentences
+from corrigenda.heuristic.usable import is_prose, usable_sentence
+
+__all__ = ["Candidate", "candidates", "check_conversation", "is_prose", "judge", "title_or_none", "write_conversation"]
 
 LICENCE_WORDS = re.compile(
     r"project gutenberg|licen[cs]e|copyright|all rights reserved|terms of use|warrant(?:y|ies)|disclaimer|"
@@ -20,6 +23,8 @@ LICENCE_WORDS = re.compile(
     re.IGNORECASE,
 )
 TOC_LINE = re.compile(r"(?:\.{3,}|\s{2,}|\t)\s*\d+\s*$|^\s*(?:chapter|section|part|appendix)\b.*\d+\s*$", re.IGNORECASE)
+# "New Haven: Yale University Press, 1972." — a bibliography entry.
+CITATION = re.compile(r"\b[A-Z][\w.]+(?: [A-Z][\w.]+)*: [A-Z][^.:]{2,60}, (?:1[5-9]|20)\d\d\b")
 INDEX_LINE = re.compile(r"^[^\d]{2,60},\s*\d+(?:[-–]\d+)?(?:,\s*\d+(?:[-–]\d+)?)*\s*$")
 ORDER = {"year": 0, "number": 1, "name": 2}
 
@@ -36,6 +41,13 @@ QUESTIONS = (
     "About {title}, fill in the missing {kind}: “{cloze}”",
     "What {kind} completes this statement about {title}? “{cloze}”",
 )
+# For a document without a real title: the question names no file stem or id.
+UNTITLED_QUESTIONS = (
+    "Which {kind} belongs in the blank? “{cloze}”",
+    "Fill in the missing {kind}: “{cloze}”",
+    "What {kind} completes this statement? “{cloze}”",
+)
+ID_LIKE = re.compile(r"^[\w.\-]*\d[\w.\-]*$|\.(?:pdf|docx?|txt|md|jsonl?|html?)$", re.IGNORECASE)
 FLAWED = (
     "It is {wrong}: “{statement}”",
     "The missing {kind} is {wrong}. The statement reads: “{statement}”",
@@ -60,39 +72,36 @@ class Candidate:
     wrong: str
 
 
-def is_prose(sentence: str) -> bool:
-    """A complete sentence of running text: not a page header, a table row or a reference with a link."""
-    words = sentence.split()
-    lowercase = sum(word[0].islower() and word.isalpha() for word in words)
-    return (
-        6 <= len(words) <= 60
-        and sentence[-1] in ".!?"
-        and lowercase >= 4
-        and lowercase >= 0.3 * len(words)
-        and not LINK.search(sentence)
-    )
+def title_or_none(title: str) -> str:
+    """The title to name in a question, or "" for an id-like one (no spaces, digits and dashes, a file name)."""
+    title = " ".join((title or "").split())
+    if not title or " " not in title or ID_LIKE.search(title):
+        return ""
+    return title
 
 
-def _in_running_text(sentence: str, fact: Fact) -> bool:
-    """A lowercase word within three words before or two after: the fact is part of a clause, not of a running
-    page header glued into the sentence ("... 26 February 2019 FM 3-13.4 ...")."""
-    near = sentence[: fact.start].split()[-3:] + sentence[fact.end :].split()[:2]
-    return any(word[0].islower() and word.strip(",.;:").isalpha() for word in near)
+def _kind_label(fact: Fact, pool: FactPool) -> str:
+    return (pool.names.kind(fact.value) or "name") if fact.kind == "name" else fact.kind
 
 
 def candidates(text: str, pool: FactPool) -> list[Candidate]:
-    """Sentences worth asking about, best first: a complete sentence with a fact that has a plausible swap."""
+    """Sentences worth asking about, best first: a clean sentence of prose with a fact that has a plausible swap."""
     found = []
     flat = " ".join(text.split())
     for sentence in sentences(text):
-        if not is_prose(sentence):
+        if not usable_sentence(sentence, pool.furniture):
             continue
         for fact in facts_in(sentence):
-            if sentence.count(fact.value) != 1 or not _in_running_text(sentence, fact):
+            if not askable(sentence, fact):
                 continue
+            if fact.kind == "name" and pool.names.kind(fact.value) is None:
+                continue  # a person, a unit or a place cannot be told apart here: ask about something else
             wrong = pool.distractor(fact, sentence)
-            # A wrong statement that the text also makes (a near-identical sentence) would not be wrong.
-            if wrong and sentence[: fact.start] + wrong + sentence[fact.end :] not in flat:
+            if not wrong:
+                continue
+            # A wrong statement the document also makes (a near-identical sentence elsewhere) would not be wrong.
+            statement = sentence[: fact.start] + wrong + sentence[fact.end :]
+            if statement not in flat and statement not in pool.flat:
                 found.append(Candidate(sentence, fact, wrong))
     return sorted(found, key=lambda c: ORDER[c.fact.kind])  # stable: document order within a kind
 
@@ -112,6 +121,8 @@ def judge(text: str, pool: FactPool) -> str:
         reason = "looks like a table of contents"
     elif lines and sum(bool(INDEX_LINE.match(line)) for line in lines) > 0.3 * len(lines):
         reason = "looks like an index"
+    elif len(CITATION.findall(text)) >= 3:
+        reason = "looks like a bibliography"
     elif len(LICENCE_WORDS.findall(text)) >= 3:
         reason = "licence, copyright or publication boilerplate"
     elif not candidates(text, pool):
@@ -130,8 +141,10 @@ def write_conversation(text: str, title: str, pool: FactPool, sample: int) -> st
     sentence, fact, wrong = choice.sentence, choice.fact, choice.wrong
     before, after = sentence[: fact.start], sentence[fact.end :]
     seed = (sentence, fact.value, sample)
-    kind = fact.kind
-    question = _pick(QUESTIONS, "q", *seed).format(title=title, kind=kind, cloze=f"{before}____{after}")
+    kind = _kind_label(fact, pool)
+    title = title_or_none(title)
+    questions = QUESTIONS if title else UNTITLED_QUESTIONS
+    question = _pick(questions, "q", *seed).format(title=title, kind=kind, cloze=f"{before}____{after}")
     flawed = _pick(FLAWED, "f", *seed).format(wrong=wrong, kind=kind, statement=f"{before}{wrong}{after}")
     push_back = _pick(PUSH_BACKS, "p", *seed)
     correct = _pick(CORRECT, "c", *seed).format(right=fact.value, wrong=wrong, kind=kind, statement=sentence)

@@ -1,0 +1,232 @@
+"""The heuristic engine's rules against the defects a grader found: each crafted sentence is one such defect."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from corrigenda.emit.segmenter import Conversation
+from corrigenda.heuristic.facts import FactPool, facts_in, normalise_number, sentences
+from corrigenda.heuristic.rules import candidates, title_or_none, write_conversation
+from corrigenda.runtime.parsing import parse_tagged_conversation
+from corrigenda.runtime.quality import conversation_problems, same_value_correction
+
+QUOTED = re.compile(r"“(.*)”")
+
+
+def _ask(text: str, title: str = "", sample: int = 0):
+    pool = FactPool.from_texts([text])
+    return parse_tagged_conversation(write_conversation(text, title, pool, sample)), pool
+
+
+def _kinds(sentence: str) -> dict[str, str]:
+    return {f.value: f.kind for f in facts_in(sentence)}
+
+
+def test_document_form_standard_and_law_numbers_are_not_years():
+    for sentence in (
+        "Units report errors to the proponent on DA Form 2028 within a week of finding them.",
+        "The allies agreed the procedure in STANAG 2020 after long talks.",
+        "Training follows AR 350-1 and the guidance in FM 3-0 for every unit.",
+        "Congress passed Public Law 2020 to fund the program for the next year.",
+    ):
+        assert "year" not in _kinds(sentence).values(), sentence
+        assert "2028" not in _kinds(sentence) and "2020" not in _kinds(sentence)
+    assert _kinds("The program was funded in 2020 by the Congress.")["2020"] == "year"
+
+
+def test_clock_times_ranges_and_lost_dash_percentages_are_not_asked_about():
+    assert _kinds("At 1430 hours, the commander concluded the training meeting.") == {}
+    assert _kinds("Despite such a big community, the project was dormant from 2016 to 2022.") == {}
+    assert _kinds("In a typical brigade, 7080 percent of training occurs at platoon level.") == {}
+
+
+def test_a_document_with_a_single_year_still_gets_a_nearby_year():
+    text = "The old stone bridge over the river was finally opened to traffic in 1932 after a long delay."
+    conversation, _ = _ask(text)
+    wrong = re.search(r"\b(\d{4})\b", conversation.flawed_answer).group(1)
+    assert wrong != "1932" and abs(int(wrong) - 1932) <= 5
+    assert "1932" in conversation.correct_answer
+
+
+@given(st.integers(2, 999_999), st.sampled_from(["plain", "commas", "zeros"]))
+def test_a_made_up_number_keeps_the_format_and_never_has_the_same_value(value, style):
+    small = value % 10_000 or 2  # four digits at most without separators: longer runs are identifiers
+    written = {"plain": str(small), "commas": f"{value:,}", "zeros": f"{small % 100:04d}"}[style]
+    text = f"The depot on the hill held exactly {written} crates of supplies for the long winter."
+    pool = FactPool.from_texts([text])
+    found = [c for c in candidates(text, pool) if c.fact.kind == "number"]
+    assert found  # a one-number document still gets a made-up value
+    for candidate in found:
+        assert normalise_number(candidate.wrong) != normalise_number(candidate.fact.value)
+        wrong = normalise_number(candidate.wrong)
+        if style == "commas" and value >= 1000 and wrong >= 1000:
+            assert ("," in candidate.wrong) == (wrong >= 1000)  # written the way the text writes numbers
+        if style == "zeros" and wrong < 1000:
+            assert len(candidate.wrong) == len(written)  # zero-padded to the same width
+
+
+def test_a_distractor_is_never_the_same_value_written_differently():
+    text = (
+        "The first convoy carried 2300 rounds of ammunition to the front line. "
+        "The second convoy carried 2,300 rounds of ammunition to the depot. "
+        "A third convoy carried 05 boxes of spare parts to the camp."
+    )
+    pool = FactPool.from_texts([text])
+    for candidate in candidates(text, pool):
+        assert normalise_number(candidate.wrong) != normalise_number(candidate.fact.value), candidate
+
+
+def test_verify_rejects_a_correction_to_the_same_value():
+    assert same_value_correction("It is 2,300.", "I got that wrong. It is 2300, not 2,300.")
+    assert same_value_correction("It is 05: “The camp received 05 boxes.”", "It is 5: “The camp received 5 boxes.”")
+    assert not same_value_correction("It is 1862.", "I got that wrong. It is 1863, not 1862.")
+    conversation = Conversation(
+        "Fill in the missing number: “The depot held ____ rounds.”",
+        "It is 2,300: “The depot held 2,300 rounds.”",
+        "Are you sure about that?",
+        "I got that wrong. It is 2300, not 2,300. The correct statement is: “The depot held 2300 rounds.”",
+    )
+    assert any(p.startswith("same-value") for p in conversation_problems(conversation))
+
+
+def test_names_are_swapped_only_for_a_name_of_the_same_kind():
+    text = (
+        "General George Patton led the attack across the river in the spring. "
+        "The 3rd Infantry Division held the northern bank through the winter. "
+        "Reports reached General Omar Bradley late in the evening. "
+        "The 1st Armored Division crossed the bridge at dawn with its tanks. "
+        "Supplies were stored in Fort Dix before the campaign began."
+    )
+    pool = FactPool.from_texts([text])
+    assert pool.names.kind("General George Patton") == "person"
+    assert pool.names.kind("Infantry Division") == "organisation"
+    named = [c for c in candidates(text, pool) if c.fact.kind == "name"]
+    assert named
+    for candidate in named:
+        assert pool.names.kind(candidate.wrong) == pool.names.kind(candidate.fact.value)
+
+
+def test_heading_fragments_and_glued_words_are_not_names():
+    assert "Stability The" not in _kinds("Stability The unit keeps its position while the enemy moves.")
+    text = (
+        "Headquarters\nDepartment of the Army\nWashington, DC\n\n"
+        "Training Management\n\nThe training management cycle guides how the headquarters and each department "
+        "plan training, and training management is the job of every leader in the department."
+    )
+    pool = FactPool.from_texts([text])
+    assert pool.names.kind("Training Management") is None
+    assert pool.names.kind("Headquarters Department") is None
+
+
+def test_a_distractor_value_is_capped_per_document():
+    people = ["Colonel Abel Ames", "Major Boris Berg", "Captain Cyril Cole", "Colonel Dmitri Dunn"]
+    verbs = ["signed", "checked", "filed", "read", "sealed"]
+    nouns = ["report", "letter", "order", "map", "roster", "ledger", "plan", "log"]
+    texts = [f"The {nouns[i // 5]} was {verbs[i % 5]} by {people[i % 4]} late in the day." for i in range(40)]
+    pool = FactPool.from_texts(texts)
+    used = Counter(candidates(text, pool)[0].wrong for text in texts if candidates(text, pool))
+    assert used and max(used.values()) <= 5
+
+
+def test_page_furniture_forms_and_paragraph_numbers_are_never_asked_about():
+    footer = "14 June 2021 FM 7-0 1-{n}"
+    text = "\n\n".join(
+        f"Commanders plan training for {n + 3} weeks and review it with their staff.\n\n{footer.format(n=n)} "
+        f"Leaders check {n + 10} tasks every month before the unit trains again."
+        for n in range(1, 8)
+    )
+    pool = FactPool.from_texts([text])
+    found = candidates(text, pool)
+    assert found
+    for candidate in found:
+        assert "June 2021" not in candidate.sentence and "Leaders check" not in candidate.sentence
+    form = "Name: ____ Date: ____ The unit reported 25 soldiers present for duty at the time."
+    assert all("____" not in c.sentence for c in candidates(form, FactPool.from_texts([form])))
+    numbered = "Units train as they fight every day. 1-20. Leaders train 12 soldiers in each squad for the mission."
+    assert not any("1-20" in s for s in sentences(numbered))
+
+
+def test_the_flawed_statement_occurs_nowhere_in_the_document():
+    chunk = "The garrison held the town for 3 weeks before the relief column arrived from the coast."
+    elsewhere = "The garrison held the town for 4 weeks before the relief column arrived from the coast."
+    pool = FactPool.from_texts([chunk, elsewhere])
+    found = candidates(chunk, pool)
+    assert found and all(c.wrong != "4" for c in found)  # "4 weeks" is what the document says elsewhere
+    for candidate in found:
+        statement = (
+            candidate.sentence[: candidate.fact.start] + candidate.wrong + candidate.sentence[candidate.fact.end :]
+        )
+        assert statement not in pool.flat
+
+
+def test_questions_never_name_a_file_stem_or_an_id():
+    for title in ("ARN31505-FM_3-96-000-WEB-1", "Binder1.pdf", "fm-3-13.4-0004", "report.doc", "", "   "):
+        assert title_or_none(title) == ""
+    assert title_or_none("Through the Looking-Glass") == "Through the Looking-Glass"
+    text = "The old stone bridge over the river was finally opened to traffic in 1932 after a long delay."
+    conversation, _ = _ask(text, title="ARN31505-FM_3-96-000-WEB-1")
+    assert "ARN31505" not in conversation.initial_question
+    assert conversation.initial_question.count("____") == 1
+
+
+def test_counts_written_as_words_are_asked_about_but_not_inside_ranges_or_compounds():
+    assert _kinds("The commander three levels up approves the unit plan.") == {"three": "number"}
+    assert _kinds("Here Alice wound two or three turns of the worsted round.") == {}
+    assert _kinds("If you take one from four hundred and sixty-five, what remains?") == {}
+    text = "The essence of feedback planning is expressed in four steps that every planner learns early."
+    conversation, _ = _ask(text)
+    wrong = re.search(r"in (\w+) steps", conversation.flawed_answer).group(1)
+    assert wrong in ("two", "three", "five", "six")
+
+
+def test_running_heads_page_numbers_and_modifier_fragments_are_not_asked_about():
+    from corrigenda.heuristic.usable import usable_sentence
+
+    assert not usable_sentence("Company Planning and Preparation commanders develop schedules six weeks out.")
+    assert usable_sentence("The Red Queen shook her head and walked on toward the hill.")
+    assert "238" not in _kinds("THE SIEGE OF VICKSBURG. 238 We are doing all we can to win.")
+    text = (
+        "Army Service component commands issue guidance to the corps. Army Service component commands "
+        "publish their guidance early. The Regular Army trains with the reserve units every year."
+    )
+    pool = FactPool.from_texts([text])
+    assert pool.names.kind("Army Service") is None
+
+
+def test_a_name_is_swapped_for_one_written_with_the_same_article():
+    text = (
+        "“Where do you come from?” said the Red Queen to the girl. "
+        "“I shall not,” said the White Knight to the girl. "
+        "“It is very provoking,” Humpty Dumpty said after a long silence. "
+        "The Red Queen shook her head and walked away from the girl."
+    )
+    pool = FactPool.from_texts([text])
+    swaps = {c.fact.value: c.wrong for c in candidates(text, pool) if c.fact.kind == "name"}
+    assert swaps["Red Queen"] == "White Knight"  # "the Red Queen" never becomes "the Humpty Dumpty"
+    assert "Humpty Dumpty" not in swaps  # no other name the document writes without "the"
+
+
+def test_exhibit_numbers_and_half_quotations_are_not_asked_about():
+    from corrigenda.heuristic.usable import usable_sentence
+
+    assert _kinds("Actions must be reflected in Exhibit 2 before the operation ends.") == {}
+    assert not usable_sentence("They may write such things in a book,” Humpty Dumpty said in a calmer tone.")
+    assert usable_sentence("“They may write such things in a book,” Humpty Dumpty said in a calmer tone.")
+
+
+def test_organisations_are_swapped_for_one_of_the_same_sort_and_round_figures_for_round_ones():
+    text = (
+        "Units deploy to the National Training Center for their rotations every year. "
+        "Brigades also train at the Joint Readiness Training Center in the south. "
+        "The Regular Army and the Total Army share one doctrine for training. "
+        "Meetings generally last no more than 30 minutes for each company. "
+        "The range took 37 minutes to clear after the last firing order."
+    )
+    pool = FactPool.from_texts([text])
+    swaps = {c.fact.value: c.wrong for c in candidates(text, pool)}
+    assert swaps["National Training Center"] == "Joint Readiness Training Center"
+    assert swaps["30"] != "37" and swaps["30"][-1] in "05"
