@@ -149,17 +149,15 @@ class Build:
         self.report = IngestionReport()
         self.progress: Progress | None = None  # while the pipeline runs: the live figures
 
-    def chunks(self, report: IngestionReport | None = None) -> Iterator[Chunk]:
-        chunks = iter_chunks(
-            self.plan.spec.inputs, Path(self.plan.base_dir), report if report is not None else self.report
-        )
+    def chunks(self) -> Iterator[Chunk]:
+        chunks = iter_chunks(self.plan.spec.inputs, Path(self.plan.base_dir), self.report)
         return itertools.islice(chunks, self.options.limit) if self.options.limit else chunks
 
     async def _run_pipeline(self) -> list[Item]:
         needs_facts = any(c.backend.identity["engine"] == "heuristic" for c in self.callers.values())
         pipeline = Pipeline(self.runners, _window(self.plan), self.out_dir / "debug_outputs")
-        # The planned total is counted beside the run (its own report), so the first request does not wait for it.
-        planned = ChunkCount(lambda: self.chunks(IngestionReport())).start()
+        # The planned total is counted beside the run, so the first request does not wait for it.
+        planned = ChunkCount(self.plan.spec.inputs, Path(self.plan.base_dir), self.options.limit).start()
         self.progress = Progress(
             self.runners, lambda: pipeline.ingested, interactive=self.options.interactive, planned=lambda: planned.total
         )

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import json
 import re
-import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,6 +22,8 @@ from rich.console import Console
 
 from corrigenda.build import Build, BuildOptions
 from corrigenda.compiler.compile import compile_spec
+from corrigenda.compiler.spec import InputsSpec, Subset
+from corrigenda.ingest.corpus import IngestionReport, iter_chunks
 from corrigenda.runtime.caller import StepStats
 from corrigenda.runtime.chunk_count import ChunkCount
 from corrigenda.runtime.progress import Progress, StepFigures, Summary, rows, step_figures
@@ -181,32 +184,45 @@ def test_before_the_corpus_is_counted_the_total_shows_as_unknown():
 # --- the planned total --------------------------------------------------------------------------------------------
 
 
-def test_counting_runs_beside_the_build_and_whichever_finishes_first_gives_the_total():
-    release = threading.Event()
-
-    def slow_corpus():  # a PDF-heavy corpus: counting takes a while
-        release.wait(10)
-        yield from range(1_000)
-
-    count = ChunkCount(slow_corpus).start()  # returns at once: the first request does not wait for it
-    assert count.total is None
-    assert list(count.follow(iter(range(7)))) == list(range(7))  # the build's own stream ran out first
-    assert count.total == 7
-    release.set()
-    count._thread.join(10)
-    assert count.total == 7 and count.counted <= 1  # the counter stopped at its next chunk
+def _corpus(root: Path, n: int = 12) -> InputsSpec:
+    docs = root / "docs"
+    docs.mkdir(exist_ok=True)
+    for index in range(n):
+        text = f"Entry {index}: the bridge over river {index} opened in {1900 + index}, a year after work began. "
+        (docs / f"entry-{index:02d}.txt").write_text(text * (1 + index % 3) + "\n", encoding="utf-8")
+    return InputsSpec(paths=("docs",), chunk_size=32, min_chunk_tokens=0)
 
 
-def test_a_corpus_the_counter_cannot_read_stays_unknown_until_the_build_has_read_it():
-    def broken():
-        yield 1
-        raise OSError("disk went away")
+def _wait_for(count: ChunkCount) -> int | None:
+    deadline = time.monotonic() + 30
+    while count.total is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return count.total
 
-    count = ChunkCount(broken).start()
-    count._thread.join(10)
-    assert count.total is None
-    list(count.follow(iter([1, 2, 3])))
-    assert count.total == 3
+
+@pytest.mark.parametrize("limit, subset", [(None, None), (5, None), (None, 4)])
+def test_the_planned_count_is_what_the_build_will_read(tmp_path, limit, subset):
+    inputs = _corpus(tmp_path)
+    if subset:
+        inputs = inputs.model_copy(update={"subset": Subset(size=subset)})
+    chunks = iter_chunks(inputs, tmp_path, IngestionReport())
+    expected = sum(1 for _ in (itertools.islice(chunks, limit) if limit else chunks))
+    everything = sum(1 for _ in iter_chunks(_corpus(tmp_path), tmp_path, IngestionReport()))
+    assert everything > 12  # some entries take more than one chunk
+    assert expected == (limit or subset or everything)
+    count = ChunkCount(inputs, tmp_path, limit).start()  # a child process: returns at once
+    try:
+        assert _wait_for(count) == expected
+    finally:
+        count.stop()
+
+
+def test_the_build_reading_its_last_chunk_settles_the_total_and_ends_the_count(tmp_path):
+    inputs = _corpus(tmp_path)
+    count = ChunkCount(inputs, tmp_path).start()
+    read = list(count.follow(iter_chunks(inputs, tmp_path, IngestionReport())))
+    assert count.total == len(read)
+    assert count._process is None  # no counting process outlives what it was for
 
 
 # --- a real build against the fake server ---------------------------------------------------------------------------
