@@ -33,6 +33,7 @@ from fake_openai import FakeOpenAI, Reply, ServerThread, default_reply, passage_
 from corrigenda.build import Build, BuildOptions  # noqa: E402
 from corrigenda.compiler.compile import compile_spec  # noqa: E402
 from corrigenda.runtime import chunk_count  # noqa: E402
+from corrigenda.runtime.progress import Summary  # noqa: E402
 
 VERIFY = "  - {name: verify, kind: verify, model: small, prompt: verify.yaml}\n"
 
@@ -66,6 +67,7 @@ def eta_accuracy(chunks: int, latency_s: float, concurrency: int) -> None:
         spec = _project(Path(tmp), sources, fake.base_url, concurrency)
         build = Build(compile_spec(spec), BuildOptions(interactive=False, limit=chunks))
         samples: list[tuple[float, float | None, float | None]] = []  # (at, new ETA, former ETA)
+        spend: list[float | None] = []  # the projected USD of the whole build, at each sample
 
         def sample() -> None:
             while not finished:
@@ -75,7 +77,9 @@ def eta_accuracy(chunks: int, latency_s: float, concurrency: int) -> None:
                     continue
                 elapsed = time.monotonic() - progress.started
                 figures = progress.figures(elapsed)
-                samples.append((time.monotonic(), _summary_eta(figures), _former_eta(build, elapsed)))
+                summary = Summary.of(figures)
+                samples.append((time.monotonic(), summary.eta_s, _former_eta(build, elapsed)))
+                spend.append(summary.usd_projected)
 
         finished = False
         sampler = threading.Thread(target=sample, daemon=True)
@@ -101,6 +105,13 @@ def eta_accuracy(chunks: int, latency_s: float, concurrency: int) -> None:
             f"  {at - started:6.1f}  {left:8.1f}  {_fmt(new):>7}  {_fmt(new_ratio, 2):>5}"
             f"   {_fmt(former):>10}  {_fmt(former_ratio, 2):>5}"
         )
+    final_usd = sum(usage.usd for usage in result.usage)
+    projected = [value / final_usd for value in spend if value is not None] if final_usd else []
+    if projected:
+        print(
+            f"  projected USD / final USD ({final_usd:.4f}): median {statistics.median(projected):.2f}, "
+            f"range {min(projected):.2f}-{max(projected):.2f} over {len(projected)} samples"
+        )
     if new_ratios and former_ratios:
         print(
             f"  median ETA / time really left: new {statistics.median(new_ratios):.2f}, "
@@ -119,12 +130,6 @@ def _former_eta(build: Build, elapsed: float) -> float | None:
         if stats.done:
             etas.append(elapsed / stats.done * (total - stats.done) if total > stats.done else 0.0)
     return max(etas) if etas else None
-
-
-def _summary_eta(figures) -> float | None:
-    from corrigenda.runtime.progress import Summary
-
-    return Summary.of(figures).eta_s
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
