@@ -39,6 +39,7 @@ from corrigenda.heuristic.facts import FactPool
 from corrigenda.ingest.corpus import Chunk, IngestionReport, discover, iter_chunks, read_documents
 from corrigenda.runtime.cache import CallCache
 from corrigenda.runtime.caller import Caller
+from corrigenda.runtime.chunk_count import ChunkCount
 from corrigenda.runtime.debug_log import debug_name
 from corrigenda.runtime.dedupe import DuplicateFinder
 from corrigenda.runtime.item import ACCEPTED, FAILED, REJECTED, UNSUITABLE, Item
@@ -158,6 +159,7 @@ class Build:
             for step in self.plan.spec.steps
         ]
         self.report = IngestionReport()
+        self.progress: Progress | None = None  # while the pipeline runs: the live figures
 
     def chunks(self) -> Iterator[Chunk]:
         chunks = iter_chunks(self.plan.spec.inputs, Path(self.plan.base_dir), self.report)
@@ -166,12 +168,17 @@ class Build:
     async def _run_pipeline(self) -> list[Item]:
         needs_facts = any(c.backend.identity["engine"] == "heuristic" for c in self.callers.values())
         pipeline = Pipeline(self.runners, _window(self.plan), self.out_dir / "debug_outputs")
-        progress = Progress(self.runners, lambda: pipeline.ingested, interactive=self.options.interactive)
-        work = asyncio.ensure_future(pipeline.run(_items(self.chunks(), needs_facts)))
+        # The planned total is counted beside the run, so the first request does not wait for it.
+        planned = ChunkCount(self.plan.spec.inputs, Path(self.plan.base_dir), self.options.limit).start()
+        self.progress = Progress(
+            self.runners, lambda: pipeline.ingested, interactive=self.options.interactive, planned=lambda: planned.total
+        )
+        work = asyncio.ensure_future(pipeline.run(_items(planned.follow(self.chunks()), needs_facts)))
         try:
-            await progress.run(work)
+            await self.progress.run(work)
             return await work
         finally:
+            planned.stop()
             if not work.done():
                 work.cancel()
                 await asyncio.gather(work, return_exceptions=True)

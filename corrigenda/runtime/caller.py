@@ -53,6 +53,9 @@ class StepStats:
     cached: int = 0
     retries: int = 0
     last_error: str | None = None  # the latest transient error, so a struggling endpoint shows while it happens
+    items_done: int = 0  # distinct items through the step's first pass (a regeneration is more work, not an item)
+    items_passed: int = 0  # of those, the ones handed on to the next step: its total, once this step is complete
+    last_failure: str | None = None  # the latest item that failed for good here (a recovered retry is no failure)
 
 
 @dataclass

@@ -1,4 +1,12 @@
-"""Live progress per step: a rich table on a terminal, plain periodic log lines otherwise (CI logs)."""
+"""Live progress per step: a rich table on a terminal, plain periodic log lines otherwise (CI logs).
+
+Both views print the same figures, computed in one place (`step_figures`, `Summary`) so a user can plan by them:
+each step's items done of the items it will see, an ETA and a projected spend from what remains. The first step
+sees the planned chunk count (counted alongside the build, "?" until known); a later step sees only the items the
+steps before it passed on, known once those steps are complete and projected from their pass rate so far until
+then (marked "~", as is everything computed from a projected total). Failures (items given up on) are shown apart
+from retries that recovered, which are only counted.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 from rich import box
@@ -14,14 +23,155 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from corrigenda.runtime.caller import StepStats
 from corrigenda.runtime.steps import StepRunner
 
 
-def _eta(done: int, total: int, elapsed: float) -> str:
-    if done == 0 or total <= done:
-        return "-"
-    seconds = elapsed / done * (total - done)
-    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+@dataclass(frozen=True)
+class StepFigures:
+    """One step at one moment. Items, not requests: a regenerated conversation is more work for the same item."""
+
+    name: str
+    done: int
+    total: int | None  # items this step will see; None while unknown
+    projected: bool  # `total` is estimated from an earlier step's pass rate so far
+    elapsed: float  # seconds since the build started: the rates' denominator
+    in_flight: int = 0
+    failed: int = 0
+    retries: int = 0
+    cached: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    usd: float = 0.0
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.total is None else max(0, self.total - self.done)
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the rate so far: elapsed × remaining ÷ done; None while there is no rate or no total."""
+        remaining = self.remaining
+        if remaining == 0:
+            return 0.0
+        if remaining is None or self.done == 0 or self.elapsed <= 0:
+            return None
+        return self.elapsed * remaining / self.done
+
+    @property
+    def usd_projected(self) -> float | None:
+        """Spend so far plus the spend per finished item times the items that remain."""
+        remaining = self.remaining
+        if remaining == 0:
+            return self.usd
+        if remaining is None or self.done == 0:
+            return None
+        return self.usd + self.usd / self.done * remaining
+
+
+def _handed_on(stats: StepStats, total: int | None, projected: bool) -> tuple[int | None, bool]:
+    """How many items the next step will see: exact once this step has seen all of its own (exactly known) items,
+    projected from its pass rate so far before that."""
+    if total is None:
+        return None, False
+    if stats.items_done >= total and not projected:
+        return stats.items_passed, False
+    if stats.items_done == 0:
+        return None, False
+    return max(stats.items_passed, round(total * stats.items_passed / stats.items_done)), True
+
+
+def step_figures(steps: list[tuple[str, StepStats]], planned: int | None, elapsed: float) -> list[StepFigures]:
+    """Every step's figures, in pipeline order; `planned` is the chunk count the first step will see (None: not
+    known yet)."""
+    figures = []
+    total, projected = planned, False
+    for name, stats in steps:
+        if total is not None and projected:
+            total = max(total, stats.items_done)  # a projection never shows fewer items than already done
+        figures.append(
+            StepFigures(
+                name,
+                stats.items_done,
+                total,
+                projected,
+                elapsed,
+                in_flight=stats.in_flight,
+                failed=stats.failed,
+                retries=stats.retries,
+                cached=stats.cached,
+                tokens_in=stats.input_tokens,
+                tokens_out=stats.output_tokens,
+                usd=stats.usd,
+            )
+        )
+        total, projected = _handed_on(stats, total, projected)
+    return figures
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The whole build: spend so far and projected (the sum over steps), and the ETA of the step that ends last."""
+
+    usd: float
+    usd_projected: float | None
+    eta_s: float | None
+    projected: bool
+
+    @classmethod
+    def of(cls, figures: list[StepFigures]) -> Summary:
+        projections = [f.usd_projected for f in figures]
+        etas = [f.eta_s for f in figures]
+        return cls(
+            usd=sum(f.usd for f in figures),
+            usd_projected=None if None in projections else sum(p for p in projections if p is not None),
+            eta_s=None if None in etas or not etas else max(e for e in etas if e is not None),
+            projected=any(f.projected for f in figures),
+        )
+
+
+def _duration(seconds: float) -> str:
+    whole = int(seconds)
+    if whole >= 3600:
+        return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+    return f"{whole // 60}m{whole % 60:02d}s"
+
+
+def _eta(seconds: float | None, mark: str) -> str:
+    if seconds is None:
+        return "?"
+    return _duration(0) if seconds == 0 else mark + _duration(seconds)
+
+
+def _usd(value: float | None, mark: str) -> str:
+    return "?" if value is None else f"{mark}{value:,.4f}"
+
+
+def rows(figures: StepFigures) -> dict[str, str]:
+    """One step's figures as text, label -> value, for both views."""
+    mark = "~" if figures.projected else ""
+    total = "?" if figures.total is None else f"{mark}{figures.total:,}"
+    return {
+        "done": f"{figures.done:,} of {total}",
+        "in flight": f"{figures.in_flight:,}",
+        "failed": f"{figures.failed:,}",
+        "retries": f"{figures.retries:,}",
+        "cached": f"{figures.cached:,}",
+        "tokens in": f"{figures.tokens_in:,}",
+        "tokens out": f"{figures.tokens_out:,}",
+        "USD so far": f"{figures.usd:,.4f}",
+        "USD projected": _usd(figures.usd_projected, mark),
+        "items/s": f"{figures.done / figures.elapsed:.1f}" if figures.elapsed > 0 else "-",
+        "ETA": _eta(figures.eta_s, mark),
+    }
+
+
+def summary_text(summary: Summary) -> str:
+    mark = "~" if summary.projected else ""
+    return (
+        f"all steps: {summary.usd:,.4f} USD so far, {_usd(summary.usd_projected, mark)} USD projected, "
+        f"ETA {_eta(summary.eta_s, mark)}"
+    )
 
 
 class Progress:
@@ -32,57 +182,62 @@ class Progress:
         stream: TextIO | None = None,
         interactive: bool | None = None,
         log_every_s: float = 10.0,
+        planned: Callable[[], int | None] = lambda: None,
     ):
-        self.runners, self.ingested = runners, ingested
+        self.runners, self.ingested, self.planned = runners, ingested, planned
         self.stream = stream or sys.stderr
         self.interactive = self.stream.isatty() if interactive is None else interactive
         self.log_every_s = log_every_s
         self.started = time.monotonic()
+        self._seen_failures: dict[str, str | None] = {}
+        self._latest_failure: str | None = None
 
-    def _figures(self, runner: StepRunner, elapsed: float) -> dict[str, str]:
-        """One step's figures, for both views. The ETA assumes the rate so far; the first step's total grows as
-        chunks are read."""
-        s = runner.stats
-        total = max(s.total, self.ingested()) if runner is self.runners[0] else s.total
-        return {
-            "done/started": f"{s.done:,}/{s.total:,}",
-            "in flight": f"{s.in_flight:,}",
-            "failed": f"{s.failed:,}",
-            "retries": f"{s.retries:,}",
-            "cached": f"{s.cached:,}",
-            "tokens in": f"{s.input_tokens:,}",
-            "tokens out": f"{s.output_tokens:,}",
-            "USD": f"{s.usd:,.4f}",
-            "items/s": f"{s.done / elapsed:.1f}" if elapsed > 0 else "-",
-            "ETA": _eta(s.done, total, elapsed),
-        }
+    def figures(self, elapsed: float | None = None) -> list[StepFigures]:
+        """Every step's figures now (`elapsed` fixed for a test, else the time since the build started)."""
+        elapsed = time.monotonic() - self.started if elapsed is None else elapsed
+        return step_figures([(r.step.name, r.stats) for r in self.runners], self.planned(), elapsed)
 
-    def _last_error(self) -> str | None:
-        errors = [runner.stats.last_error for runner in self.runners if runner.stats.last_error]
-        return errors[-1] if errors else None
+    def latest_failure(self) -> str | None:
+        """The newest item given up on, of any step; a retry that recovered never shows here."""
+        for runner in self.runners:
+            failure = runner.stats.last_failure
+            if failure and self._seen_failures.get(runner.step.name) != failure:
+                self._seen_failures[runner.step.name] = failure
+                self._latest_failure = failure
+        return self._latest_failure
+
+    def _chunks(self) -> str:
+        planned = self.planned()
+        return f"{self.ingested():,} of {'?' if planned is None else f'{planned:,}'}"
 
     def view(self) -> Group:
         """One column per step and one row per figure: a handful of steps fit an 80-column terminal whole, where a
         row per step with a dozen figures would have rich shorten the numbers to nothing."""
-        elapsed = time.monotonic() - self.started
+        figures = self.figures()
         table = Table(box=box.SIMPLE_HEAD)
-        table.add_column(f"chunks read: {self.ingested():,}")
-        for runner in self.runners:
-            table.add_column(runner.step.name, justify="right", no_wrap=True)
-        columns = [self._figures(runner, elapsed) for runner in self.runners]
-        for figure in columns[0] if columns else ():
-            table.add_row(figure, *(column[figure] for column in columns))
-        error = self._last_error()
-        return Group(table, Text(f"last error: {error[:300]}" if error else ""))
+        table.add_column("step")
+        for step in figures:
+            table.add_column(step.name, justify="right", no_wrap=True)
+        columns = [rows(step) for step in figures]
+        for label in columns[0] if columns else ():
+            table.add_row(label, *(column[label] for column in columns))
+        failure = self.latest_failure()
+        return Group(
+            Text(f"chunks read: {self._chunks()}"),
+            table,
+            Text(summary_text(Summary.of(figures))),
+            Text(f"latest failure: {failure[:300]}" if failure else ""),
+        )
 
     def line(self) -> str:
         elapsed = time.monotonic() - self.started
-        parts = [f"chunks read {self.ingested():,}"]
-        for runner in self.runners:
-            figures = self._figures(runner, elapsed)
-            parts.append(f"{runner.step.name}: " + ", ".join(f"{value} {figure}" for figure, value in figures.items()))
-        if error := self._last_error():
-            parts.append(f"last error: {error[:200]}")
+        figures = self.figures(elapsed)
+        parts = [f"chunks read {self._chunks()}"]
+        for step in figures:
+            parts.append(f"{step.name}: " + ", ".join(f"{value} {label}" for label, value in rows(step).items()))
+        parts.append(summary_text(Summary.of(figures)))
+        if failure := self.latest_failure():
+            parts.append(f"latest failure: {failure[:200]}")
         return f"[{elapsed:6.0f}s] " + "; ".join(parts)
 
     async def run(self, work: asyncio.Future) -> None:

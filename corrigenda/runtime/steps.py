@@ -13,7 +13,7 @@ from corrigenda.compiler.spec import Sampling, StepSpec
 from corrigenda.emit.reasons import MODEL_UNSUITABLE, rule_key
 from corrigenda.runtime.caller import Caller, CallFailed, StepStats
 from corrigenda.runtime.debug_log import attempt_record, rendered_messages
-from corrigenda.runtime.item import FAILED, REJECTED, UNSUITABLE, Item
+from corrigenda.runtime.item import FAILED, PENDING, REJECTED, UNSUITABLE, Item
 from corrigenda.runtime.parsing import (
     ParseFailure,
     conversation_json_schema,
@@ -116,7 +116,7 @@ class StepRunner:
                 checks.update(checks=problems, error="checks: " + "; ".join(problems))
                 attempts.append(checks)
                 self.reject(item, problems, round_)
-                self.stats.done += 1
+                self._count(item, round_)
                 return
         try:
             for sample in range(first, first + self.step.max_retries + 1):
@@ -158,6 +158,14 @@ class StepRunner:
                 f"{self.step.name}: {last_problem} (after {self.step.max_retries + 1} samples)",
             )
         finally:
-            self.stats.done += 1
-            if item.outcome == FAILED:
-                self.stats.failed += 1
+            self._count(item, round_)
+
+    def _count(self, item: Item, round_: int) -> None:
+        """After a pass, the counters the progress display plans by (see runtime/progress.py)."""
+        self.stats.done += 1
+        if round_ == 0:
+            self.stats.items_done += 1
+            self.stats.items_passed += item.outcome == PENDING
+        if item.outcome == FAILED:
+            self.stats.failed += 1
+            self.stats.last_failure = item.reason
