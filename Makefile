@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python bench/chunking.py
 	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/progress_eta.py
 
 schema: install
 	$(BIN)/python -m corrigenda.compiler.spec_schema schemas/spec.schema.json
