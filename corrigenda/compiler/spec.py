@@ -83,6 +83,11 @@ class ModelSpec(Strict):
     )
     sampling: Sampling = Sampling()
     concurrency: int = Field(default=16, ge=1, le=4096, description="Requests kept in flight while work remains.")
+    adaptive_concurrency: bool = Field(
+        default=True,
+        description="Halve the requests in flight on a burst of 429/503 or inflated latency, add them back while "
+        "requests succeed; `concurrency` is the ceiling. false: always `concurrency`.",
+    )
     rpm: int | None = Field(default=None, gt=0, description="Requests per minute limit.")
     tpm: int | None = Field(default=None, gt=0, description="Tokens per minute limit (input + output).")
     timeout_s: float = Field(default=600.0, gt=0, description="Per-request timeout; reasoning models need minutes.")

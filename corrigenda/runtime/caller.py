@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from corrigenda.compiler.spec import ModelSpec
 from corrigenda.errors import EndpointDown, OfflineMiss
+from corrigenda.runtime.adaptive import AdaptiveLimit
 from corrigenda.runtime.cache import CallCache, call_key
 from corrigenda.runtime.limits import RateLimiter
 from corrigenda.runtime.request import Completion, PermanentError, Request, TransientError, Unreachable
@@ -56,6 +57,7 @@ class StepStats:
     items_done: int = 0  # distinct items through the step's first pass (a regeneration is more work, not an item)
     items_passed: int = 0  # of those, the ones handed on to the next step: its total, once this step is complete
     last_failure: str | None = None  # the latest item that failed for good here (a recovered retry is no failure)
+    limit: int | None = None  # the model's adaptive concurrency limit at its latest request
 
 
 @dataclass
@@ -79,7 +81,7 @@ class Caller:
         self.name, self.model, self.backend, self.cache, self.offline = name, model, backend, cache, offline
         self.usage = ModelUsage(name, model.model, model.pricing)
         self.limiter = RateLimiter(model.rpm, model.tpm)
-        self.slots = asyncio.Semaphore(model.concurrency)
+        self.slots = AdaptiveLimit(model.concurrency, fixed=not model.adaptive_concurrency)
         self._rng = rng or random.Random()
         self.outage = Outage()
         self.read_cache = read_cache  # False (--no-resume): ask again even when an answer is stored; still store it
@@ -135,6 +137,7 @@ class Caller:
             reservation = await self.limiter.acquire(estimate)
             async with self.slots:
                 stats.in_flight += 1
+                stats.limit = self.slots.limit
                 started = time.monotonic()  # a connect timeout fails late: the outage began when the try did
                 self.usage.requests_this_run += 1
                 try:
@@ -144,6 +147,7 @@ class Caller:
                     stats.retries += 1
                     stats.last_error = f"{self.name}: {reason}"
                 except TransientError as exc:
+                    self.slots.record(time.monotonic() - started, exc.status)
                     attempt += 1
                     reason, retry_after = exc.reason, exc.retry_after
                     stats.retries += attempt < self.model.max_attempts
@@ -152,6 +156,7 @@ class Caller:
                     self.usage.failed(tries)
                     raise CallFailed(str(exc), tries) from None
                 else:
+                    self.slots.record(time.monotonic() - started)
                     self.outage.since = None
                     self.cache.put(
                         key,

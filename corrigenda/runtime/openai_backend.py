@@ -162,7 +162,7 @@ class OpenAIBackend:
             status = exc.status_code
             detail = f"HTTP {status}: {_server_words(exc.body)}".rstrip(": ")
             if status in (408, 409, 425, 429) or status >= 500:
-                raise TransientError(detail, retry_after_seconds(exc.response.headers)) from None
+                raise TransientError(detail, retry_after_seconds(exc.response.headers), status) from None
             raise PermanentError(detail) from None
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -37,6 +37,7 @@ class StepFigures:
     projected: bool  # `total` is estimated from an earlier step's pass rate so far
     elapsed: float  # seconds since the build started: the rates' denominator
     in_flight: int = 0
+    limit: int | None = None  # the model's adaptive concurrency limit now
     failed: int = 0
     retries: int = 0
     cached: int = 0
@@ -97,6 +98,7 @@ def step_figures(steps: list[tuple[str, StepStats]], planned: int | None, elapse
                 projected,
                 elapsed,
                 in_flight=stats.in_flight,
+                limit=stats.limit,
                 failed=stats.failed,
                 retries=stats.retries,
                 cached=stats.cached,
@@ -151,6 +153,7 @@ def rows(figures: StepFigures) -> dict[str, str]:
     """One step's figures as text, label -> value, for both views."""
     mark = "~" if figures.projected else ""
     total = "?" if figures.total is None else f"{mark}{figures.total:,}"
+    limit = {} if figures.limit is None else {"concurrency limit": f"{figures.limit:,}"}
     return {
         "done": f"{figures.done:,} of {total}",
         "in flight": f"{figures.in_flight:,}",
@@ -163,6 +166,7 @@ def rows(figures: StepFigures) -> dict[str, str]:
         "USD projected": _usd(figures.usd_projected, mark),
         "items/s": f"{figures.done / figures.elapsed:.1f}" if figures.elapsed > 0 else "-",
         "ETA": _eta(figures.eta_s, mark),
+        **limit,
     }
 
 
@@ -220,7 +224,7 @@ class Progress:
             table.add_column(step.name, justify="right", no_wrap=True)
         columns = [rows(step) for step in figures]
         for label in columns[0] if columns else ():
-            table.add_row(label, *(column[label] for column in columns))
+            table.add_row(label, *(column.get(label, "-") for column in columns))
         failure = self.latest_failure()
         return Group(
             Text(f"chunks read: {self._chunks()}"),

@@ -55,9 +55,9 @@ class Completion:
 class TransientError(Exception):
     """Worth another attempt (429, 5xx, timeout, dropped connection). `retry_after` is the server's hint."""
 
-    def __init__(self, reason: str, retry_after: float | None = None):
+    def __init__(self, reason: str, retry_after: float | None = None, status: int | None = None):
         super().__init__(reason)
-        self.reason, self.retry_after = reason, retry_after
+        self.reason, self.retry_after, self.status = reason, retry_after, status  # status: HTTP, when one came
 
 
 class PermanentError(Exception):
