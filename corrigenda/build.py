@@ -47,6 +47,7 @@ from corrigenda.runtime.openai_backend import OpenAIBackend
 from corrigenda.runtime.pipeline import Pipeline
 from corrigenda.runtime.probe import probe
 from corrigenda.runtime.progress import Progress
+from corrigenda.runtime.shard import Shard
 from corrigenda.runtime.steps import StepRunner
 
 GATE_FAILURES = "gate_failures.json"
@@ -74,6 +75,7 @@ class BuildOptions:
     out: Path | None = None
     interactive: bool | None = None  # None: a live display when stderr is a terminal
     probe: bool = True  # check every endpoint before the first call (never offline or on heuristic models)
+    shard: Shard | None = None  # build only this shard's chunks into its own cache; release nothing (see shard.py)
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:  # never "0 means everything": a cost trap on a paid endpoint
@@ -96,17 +98,24 @@ class BuildResult:
     requests: int = 0
 
 
-def _items(chunks: Iterator[Chunk], needs_facts: bool) -> Iterator[Item]:
+def _items(chunks: Iterator[Chunk], needs_facts: bool, shard: Shard | None = None) -> Iterator[Item]:
     """Items in corpus order. The heuristic engine draws wrong answers from the same source file (a JSONL file's
-    records count as one source), so chunks are grouped by source; they arrive contiguously."""
+    records count as one source), so chunks are grouped by source; they arrive contiguously. A shard keeps only its
+    chunks, after the pool is drawn from the whole source, so each item asks exactly what an unsharded build asks."""
     order = itertools.count()
     if not needs_facts:
-        yield from (Item(next(order), chunk, chunk.variables()) for chunk in chunks)
+        yield from (
+            Item(next(order), chunk, chunk.variables())
+            for chunk in chunks
+            if shard is None or shard.holds(chunk.content_hash)
+        )
         return
     for _, group in itertools.groupby(chunks, key=lambda chunk: chunk.source):
         members = list(group)
         pool = FactPool.from_texts([c.text for c in members])
         for chunk in members:
+            if shard is not None and not shard.holds(chunk.content_hash):
+                continue
             context = {
                 "text": chunk.text,
                 "title": chunk.title,
@@ -135,6 +144,7 @@ class Build:
         self.release = Release(options.out or base / self.plan.spec.output.dir)
         self.out_dir = self.release.staging  # every file of this build goes here; `release` swaps it in at the end
         cache = base / self.plan.spec.output.cache
+        cache = options.shard.cache_path(cache) if options.shard else cache
         self.release.check_location([cache, *self._sources()])  # before the cache is created, maybe inside it
         self.cache = CallCache(cache)
         used = list(dict.fromkeys(step.model for step in self.plan.spec.steps))
@@ -167,13 +177,15 @@ class Build:
 
     async def _run_pipeline(self) -> list[Item]:
         needs_facts = any(c.backend.identity["engine"] == "heuristic" for c in self.callers.values())
-        pipeline = Pipeline(self.runners, _window(self.plan), self.out_dir / "debug_outputs")
+        shard = self.options.shard
+        debug = None if shard else self.out_dir / "debug_outputs"  # a shard releases nothing
+        pipeline = Pipeline(self.runners, _window(self.plan), debug)
         # The planned total is counted beside the run, so the first request does not wait for it.
-        planned = ChunkCount(self.plan.spec.inputs, Path(self.plan.base_dir), self.options.limit).start()
+        planned = ChunkCount(self.plan.spec.inputs, Path(self.plan.base_dir), self.options.limit, shard).start()
         self.progress = Progress(
             self.runners, lambda: pipeline.ingested, interactive=self.options.interactive, planned=lambda: planned.total
         )
-        work = asyncio.ensure_future(pipeline.run(_items(planned.follow(self.chunks()), needs_facts)))
+        work = asyncio.ensure_future(pipeline.run(_items(planned.follow(self.chunks()), needs_facts, shard)))
         try:
             await self.progress.run(work)
             return await work
@@ -204,6 +216,8 @@ class Build:
         return [Path(self.plan.spec_file), *(base / f.path for f in self.plan.inputs), *prompts]
 
     def run(self) -> BuildResult:
+        if self.options.shard:
+            return self._run_shard()
         started = time.monotonic()
         try:
             self.check_inputs()
@@ -239,6 +253,28 @@ class Build:
             raise
         finally:
             self.release.close()
+        result.wall_s = time.monotonic() - started
+        result.requests = sum(c.usage.requests_this_run for c in self.callers.values())
+        return result
+
+    def _run_shard(self) -> BuildResult:
+        """Only this shard's calls, into its own cache; nothing is released (merge the caches, then build
+        --offline)."""
+        started = time.monotonic()
+        try:
+            self.check_inputs()
+            if self.options.probe and not self.options.offline:
+                probe(self.plan)
+            items = asyncio.run(self._run_pipeline())
+        finally:
+            self.cache.close()
+        outcomes = Counter(item.outcome for item in items)
+        counts = {"chunks": len(items), **{name: outcomes[name] for name in (ACCEPTED, UNSUITABLE, FAILED, REJECTED)}}
+        failures = Counter(item.reason_key for item in items if item.outcome == FAILED)
+        result = BuildResult(self.cache.path, counts, dict(failures), [c.usage for c in self.callers.values()])
+        for item in items:
+            if item.outcome == FAILED and item.reason_key:
+                result.failure_examples.setdefault(item.reason_key, item.reason or item.reason_key)
         result.wall_s = time.monotonic() - started
         result.requests = sum(c.usage.requests_this_run for c in self.callers.values())
         return result

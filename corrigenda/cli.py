@@ -16,6 +16,7 @@ from corrigenda.compiler.compile import compile_spec
 from corrigenda.compiler.estimate import estimate
 from corrigenda.errors import EXIT_BAD_INPUT, EXIT_GATE, EXIT_INTERRUPTED, EXIT_OK, CorrigendaError, UsageError
 from corrigenda.ingest.corpus import IngestionReport, iter_chunks
+from corrigenda.runtime.shard import Shard
 
 
 def _console() -> Console:
@@ -131,6 +132,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         limit=args.limit,
         out=Path(args.out) if args.out else None,
         probe=args.probe,
+        shard=Shard.parse(args.shard) if args.shard else None,
     )
     build = Build(compiled, options)
     result = build.run()  # an unwritable output, a broken cache or a second build: a CorrigendaError, before spending
@@ -147,6 +149,12 @@ def cmd_build(args: argparse.Namespace) -> int:
             f"${usage.usd:.4f}, {usage.requests_this_run} requests this run, {usage.cached_calls} from cache"
         )
     console.print(f"  wall time {result.wall_s:.1f} s, {result.requests} requests")
+    if options.shard:
+        console.print(
+            f"shard {options.shard}: every answer is in {result.out_dir}; nothing is released from a shard. "
+            "Once every shard is done: corrigenda cache merge SHARD_CACHES... -o CACHE, then build --offline"
+        )
+        return EXIT_OK
     if not result.released:
         print(f"NOT RELEASED: {result.refusal}", file=sys.stderr)
         for problem in result.gate_problems[:20]:
@@ -159,6 +167,19 @@ def cmd_build(args: argparse.Namespace) -> int:
     console.print(f"released to {result.out_dir}:")
     for path in result.files:
         console.print(f"  {path}")
+    return EXIT_OK
+
+
+def cmd_cache_merge(args: argparse.Namespace) -> int:
+    from corrigenda.runtime.cache_merge import merge_caches
+
+    report = merge_caches([Path(p) for p in args.caches], Path(args.output))
+    for source in report.sources:
+        print(
+            f"{source.path}: {source.rows:,} answers, {source.added:,} added, {source.duplicates:,} already there, "
+            f"{source.conflicts:,} conflicting (the earlier answer kept)"
+        )
+    print(f"{report.target}: {report.total:,} answers, {report.conflicts:,} conflicts")
     return EXIT_OK
 
 
@@ -236,7 +257,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="check every endpoint before the first call (default); --no-probe skips the check",
     )
+    build.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="only the chunks of shard I of N (0 <= I < N, by content hash), into their own cache; releases nothing",
+    )
     build.set_defaults(run=cmd_build)
+
+    cache = commands.add_parser("cache", help="work on call caches")
+    cache_commands = cache.add_subparsers(dest="cache_command", required=True)
+    merge = cache_commands.add_parser("merge", help="merge caches (shards'): the first answer per call is kept")
+    merge.add_argument("caches", nargs="+", metavar="CACHE", help="caches to merge, in order of precedence")
+    merge.add_argument("-o", "--output", required=True, help="the merged cache (created, or added to)")
+    merge.set_defaults(run=cmd_cache_merge)
 
     check = commands.add_parser("check", help="gate an existing dataset file or release directory")
     check.add_argument("path", help="axolotl_correction_conversations.json, a chat .jsonl, or a release directory")

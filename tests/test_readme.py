@@ -224,8 +224,24 @@ def test_every_axolotl_config_in_the_readme_names_real_files_and_fields(scratch,
                     assert all(isinstance(m[entry["message_field_training"]], bool) for m in messages)
 
 
-def test_every_yaml_block_is_a_spec_or_an_axolotl_config():
+def test_every_yaml_block_is_a_spec_an_axolotl_config_or_a_ci_workflow():
     for block in readme_blocks():
         if block.language == "yaml":
             keys = set(_yaml(block) or {})
-            assert "version" in keys or "datasets" in keys, f"{block}: neither a spec nor an Axolotl config"
+            assert keys & {"version", "datasets", "jobs"}, f"{block}: not a spec, an Axolotl config or a CI workflow"
+
+
+def test_ci_workflow_blocks_run_valid_corrigenda_commands():
+    """The shard matrix's steps: each corrigenda command line parses (with the matrix value filled in)."""
+    parser, seen = build_parser(), 0
+    for block in readme_blocks():
+        if block.language != "yaml" or "jobs" not in (_yaml(block) or {}):
+            continue
+        for job in _yaml(block)["jobs"].values():
+            for step in job["steps"]:
+                for command in str(step.get("run", "")).split("&&"):
+                    words = shlex.split(command.replace("${{ matrix.shard }}", "0"))
+                    if words and words[0].endswith("/corrigenda"):
+                        parser.parse_args(words[1:])
+                        seen += 1
+    assert seen >= 3

@@ -28,7 +28,7 @@ T = TypeVar("T")
 
 
 class ChunkCount:
-    def __init__(self, inputs: InputsSpec, base: Path, limit: int | None = None):
+    def __init__(self, inputs: InputsSpec, base: Path, limit: int | None = None, shard: object | None = None):
         self._argv = [
             sys.executable,
             "-m",
@@ -37,6 +37,7 @@ class ChunkCount:
             str(base),
             str(limit or 0),
             str(os.getpid()),
+            str(shard or ""),  # "I/N": count only that shard's chunks
         ]
         self._total: int | None = None
         self._process: subprocess.Popen[str] | None = None
@@ -92,24 +93,26 @@ class ChunkCount:
                 process.stdout.close()
 
 
-def _count(inputs: InputsSpec, base: Path, limit: int, parent: int) -> int | None:
+def _count(inputs: InputsSpec, base: Path, limit: int, parent: int, shard: str = "") -> int | None:
     """In the child: the number of chunks the build will read, or None when the build has gone away."""
     from corrigenda.ingest.corpus import IngestionReport, iter_chunks
+    from corrigenda.runtime.shard import Shard
 
-    chunks: Iterable[object] = iter_chunks(inputs, base, IngestionReport())
+    part = Shard.parse(shard) if shard else None
+    chunks = iter_chunks(inputs, base, IngestionReport())
     count = 0
-    for _ in itertools.islice(chunks, limit) if limit else chunks:
-        count += 1
-        if count % 64 == 0 and os.getppid() != parent:  # the build was killed: nobody waits for the count
+    for seen, chunk in enumerate(itertools.islice(chunks, limit) if limit else chunks, start=1):
+        count += part is None or part.holds(chunk.content_hash)
+        if seen % 64 == 0 and os.getppid() != parent:  # the build was killed: nobody waits for the count
             return None
     return count
 
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle; it ends this process
-    inputs_json, base_dir, limit_arg, parent_pid = sys.argv[1:5]
+    inputs_json, base_dir, limit_arg, parent_pid, shard_arg = sys.argv[1:6]
     counted = _count(
-        InputsSpec.model_validate(json.loads(inputs_json)), Path(base_dir), int(limit_arg), int(parent_pid)
+        InputsSpec.model_validate(json.loads(inputs_json)), Path(base_dir), int(limit_arg), int(parent_pid), shard_arg
     )
     if counted is None:
         raise SystemExit(1)

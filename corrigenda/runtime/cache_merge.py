@@ -1,0 +1,102 @@
+"""`corrigenda cache merge CACHE... -o CACHE`: join the caches of shards (or of machines) into one.
+
+Every source must be a sound corrigenda cache this version reads (the same `PRAGMA user_version` schema, or an older
+one with the same table); sources are opened read-only and never changed. The first answer for a key wins: the
+target's own rows first, then the sources in the order given. A key whose answers differ between files is counted
+as a conflict (two runs that sampled the same call differently); identical copies are counted as duplicates. Each
+source is added in one transaction, so a failure mid-way leaves whole sources in or out, and rerunning the same merge
+adds only what is missing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corrigenda.errors import CacheError
+from corrigenda.runtime.cache import SCHEMA_VERSION, CallCache
+
+
+@dataclass
+class SourceCount:
+    path: Path
+    rows: int = 0
+    added: int = 0
+    duplicates: int = 0  # the same answer was already there
+    conflicts: int = 0  # another answer was already there and was kept
+
+
+@dataclass
+class MergeReport:
+    target: Path
+    sources: list[SourceCount] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def conflicts(self) -> int:
+        return sum(source.conflicts for source in self.sources)
+
+
+def _check_source(path: Path) -> None:
+    if not path.is_file():
+        raise CacheError(f"cannot merge {path}: no such file", "name the cache files the shard builds wrote")
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise CacheError(
+                    f"cannot merge {path}: schema version {version}, newer than this corrigenda's {SCHEMA_VERSION}",
+                    "merge with the corrigenda that wrote it",
+                )
+            if db.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("quick_check failed")
+            db.execute("SELECT key, step, item, model, response, created FROM calls LIMIT 1").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise CacheError(
+            f"cannot merge {path}: not a corrigenda cache or damaged ({exc})", "leave it out, or rebuild that shard"
+        ) from None
+
+
+def merge_caches(sources: list[Path], target: Path) -> MergeReport:
+    """Adds every source's answers to `target` (created when missing); returns what was added and what clashed."""
+    resolved = target.resolve()
+    for source in sources:
+        if source.resolve() == resolved:
+            raise CacheError(f"{source} is both a source and the target", "write the merge to a new file with -o")
+        _check_source(source)
+    CallCache(target).close()  # creates it, or checks it is a sound cache of a version we read
+    report = MergeReport(target)
+    db = sqlite3.connect(resolved.as_uri(), uri=True, isolation_level=None)
+    try:
+        db.execute("PRAGMA busy_timeout=30000")
+        for source in sources:
+            db.execute("ATTACH DATABASE ? AS src", (f"{source.resolve().as_uri()}?mode=ro",))
+            db.execute("BEGIN IMMEDIATE")
+            count = SourceCount(source, db.execute("SELECT COUNT(*) FROM src.calls").fetchone()[0])
+            count.conflicts, count.duplicates = db.execute(
+                "SELECT COALESCE(SUM(s.response != m.response), 0), COALESCE(SUM(s.response = m.response), 0) "
+                "FROM src.calls s JOIN main.calls m ON m.key = s.key"
+            ).fetchone()
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO main.calls (key, step, item, model, response, created) "
+                "SELECT key, step, item, model, response, created FROM src.calls"
+            )
+            count.added = cursor.rowcount
+            db.execute("COMMIT")
+            db.execute("DETACH DATABASE src")
+            report.sources.append(count)
+        report.total = db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+    except sqlite3.Error as exc:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise CacheError(
+            f"merging into {target} failed: {exc}",
+            "the sources merged before this one are in; free space and rerun the same merge (it adds only the rest)",
+        ) from None
+    finally:
+        db.close()
+    return report

@@ -1,0 +1,138 @@
+"""Shards and cache merge: N shard builds, their caches merged, and `build --offline` release exactly what one
+process releases; a merge keeps one answer per key, the first, and counts the conflicts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import llm_spec, offline_project
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corrigenda.cli import main
+from corrigenda.errors import CacheError, InputError
+from corrigenda.runtime.cache import CallCache
+from corrigenda.runtime.cache_merge import merge_caches
+from corrigenda.runtime.shard import Shard
+
+
+def _release(out: Path) -> dict[str, bytes]:
+    """The released files, debug outputs aside (they record which run paid for each call)."""
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and "debug_outputs" not in p.parts
+    }
+
+
+def _cache(spec: Path) -> Path:
+    return spec.parent / ".corrigenda-cache" / "calls.sqlite"
+
+
+def _sharded_then_offline(spec: Path, shards: int, out: Path) -> list[Path]:
+    caches = []
+    for index in range(shards):
+        assert main(["build", str(spec), "--shard", f"{index}/{shards}", "--no-probe"]) == 0
+        caches.append(_cache(spec).with_name(f"calls.shard-{index}-of-{shards}.sqlite"))
+    assert main(["cache", "merge", *map(str, caches), "-o", str(_cache(spec))]) == 0
+    assert main(["build", str(spec), "--offline", "--out", str(out)]) == 0  # every answer is in the merge
+    return caches
+
+
+def test_a_sharded_heuristic_build_releases_what_one_process_releases(tmp_path):
+    single = offline_project(tmp_path / "single")
+    assert main(["build", str(single), "--out", str(tmp_path / "single-out")]) == 0
+    sharded = offline_project(tmp_path / "sharded")
+    caches = _sharded_then_offline(sharded, 3, tmp_path / "sharded-out")
+    assert _release(tmp_path / "sharded-out") == _release(tmp_path / "single-out")
+    sizes = [CallCache(c).count() for c in caches]
+    assert all(sizes) and sum(sizes) == CallCache(_cache(single)).count()  # disjoint shards, nothing asked twice
+
+
+def test_sharded_llm_builds_pay_once_and_release_what_one_process_releases(project, fake_server, tmp_path):
+    docs = project.root / "docs"
+    for index in range(12):
+        (docs / f"d{index}.txt").write_text(f"Survey {index} of the valley was finished in {1800 + index}.\n")
+    spec = project(llm_spec(fake_server.base_url))
+    assert main(["build", str(spec), "--out", str(tmp_path / "single-out")]) == 0
+    single_requests = fake_server.count
+    _cache(spec).unlink()
+    fake_server.requests.clear()
+    _sharded_then_offline(spec, 4, tmp_path / "sharded-out")
+    assert fake_server.kind_count("") <= single_requests  # model calls: each asked by exactly one shard
+    assert _release(tmp_path / "sharded-out") == _release(tmp_path / "single-out")
+
+
+def _write(path: Path, rows: dict[str, str]) -> Path:
+    cache = CallCache(path)
+    for key, answer in rows.items():
+        cache.put(key, "generate", "doc#0", "large", {"answer": answer})
+    cache.close()
+    return path
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from("abcdefgh"), st.sampled_from("xyz"), max_size=8), min_size=1,
+                max_size=4))  # fmt: skip
+def test_a_merge_keeps_one_answer_per_key_the_first_and_counts_conflicts(sources):
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = [_write(Path(tmp) / f"s{i}.sqlite", rows) for i, rows in enumerate(sources)]
+        report = merge_caches(paths, Path(tmp) / "merged.sqlite")
+        expected: dict[str, str] = {}
+        conflicts = 0
+        for rows in sources:
+            for key, answer in rows.items():
+                conflicts += key in expected and expected[key] != answer
+                expected.setdefault(key, answer)
+        db = sqlite3.connect(Path(tmp) / "merged.sqlite")
+        merged = {
+            key: json.loads(response)["answer"] for key, response in db.execute("SELECT key, response FROM calls")
+        }
+        db.close()
+        assert merged == expected and report.total == len(expected) and report.conflicts == conflicts
+
+
+def test_merging_again_adds_nothing_and_sources_are_left_alone(tmp_path):
+    a = _write(tmp_path / "a.sqlite", {"k1": "x", "k2": "y"})
+    b = _write(tmp_path / "b.sqlite", {"k2": "z", "k3": "w"})
+    before = b.read_bytes()
+    first = merge_caches([a, b], tmp_path / "m.sqlite")
+    assert [(s.added, s.conflicts) for s in first.sources] == [(2, 0), (1, 1)]
+    again = merge_caches([a, b], tmp_path / "m.sqlite")
+    assert [s.added for s in again.sources] == [0, 0] and again.total == 3
+    assert b.read_bytes() == before
+
+
+def test_a_newer_damaged_or_missing_source_is_refused_and_the_target_untouched(tmp_path, capsys):
+    good = _write(tmp_path / "good.sqlite", {"k": "x"})
+    newer = _write(tmp_path / "newer.sqlite", {"k2": "y"})
+    db = sqlite3.connect(newer)
+    db.execute("PRAGMA user_version=99")
+    db.close()
+    (tmp_path / "junk.sqlite").write_bytes(b"not a database at all" * 100)
+    for bad, words in [
+        (newer, "schema version 99"),
+        (tmp_path / "junk.sqlite", "damaged"),
+        (tmp_path / "no", "no such"),
+    ]:
+        assert main(["cache", "merge", str(good), str(bad), "-o", str(tmp_path / "m.sqlite")]) == 2
+        assert words in capsys.readouterr().err
+    assert not (tmp_path / "m.sqlite").exists()
+    with pytest.raises(CacheError):
+        merge_caches([good], good)
+
+
+@given(st.text("0123456789abcdef", min_size=16, max_size=64), st.integers(1, 64))
+def test_every_chunk_is_in_exactly_one_shard(content_hash, count):
+    content_hash = content_hash.ljust(16, "0")
+    assert sum(Shard(i, count).holds(content_hash) for i in range(count)) == 1
+
+
+@pytest.mark.parametrize("text", ["3/3", "1", "a/b", "-1/2", "0/0"])
+def test_a_bad_shard_is_refused_with_the_numbering(text):
+    with pytest.raises(InputError, match="0 <= I < N"):
+        Shard.parse(text)
