@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from corrigenda import __version__
 from corrigenda.atomic import write_json
 from corrigenda.compiler.compile import Compiled
 from corrigenda.compiler.plan import Plan
@@ -47,6 +48,7 @@ from corrigenda.runtime.openai_backend import OpenAIBackend
 from corrigenda.runtime.pipeline import Pipeline
 from corrigenda.runtime.probe import probe
 from corrigenda.runtime.progress import Progress
+from corrigenda.runtime.results import ItemResults
 from corrigenda.runtime.shard import Shard
 from corrigenda.runtime.steps import StepRunner
 
@@ -179,7 +181,11 @@ class Build:
         needs_facts = any(c.backend.identity["engine"] == "heuristic" for c in self.callers.values())
         shard = self.options.shard
         debug = None if shard else self.out_dir / "debug_outputs"  # a shard releases nothing
-        pipeline = Pipeline(self.runners, _window(self.plan), debug)
+        results = ItemResults(
+            self.cache, self.plan.fingerprint, self.runners, self._previous_debug(), read=self.options.resume
+        )
+        pipeline = Pipeline(self.runners, _window(self.plan), debug, results=results)
+        self.pipeline = pipeline
         # The planned total is counted beside the run, so the first request does not wait for it.
         planned = ChunkCount(self.plan.spec.inputs, Path(self.plan.base_dir), self.options.limit, shard).start()
         self.progress = Progress(
@@ -196,6 +202,19 @@ class Build:
                 await asyncio.gather(work, return_exceptions=True)
             for caller in self.callers.values():
                 await caller.backend.close()
+
+    def _previous_debug(self) -> Path | None:
+        """The last release's debug files, when it was built from this plan by this corrigenda: an item finished
+        from its stored result links its files from there."""
+        manifest = self.release.final / "manifest.json"
+        try:
+            recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(recorded, dict):
+            return None
+        same = recorded.get("plan_fingerprint") == self.plan.fingerprint and recorded.get("corrigenda") == __version__
+        return self.release.final / "debug_outputs" if same else None
 
     def check_inputs(self) -> None:
         """Under the strict policy, read every document once before spending anything."""

@@ -49,6 +49,9 @@ def test_a_sharded_heuristic_build_releases_what_one_process_releases(tmp_path):
     sharded = offline_project(tmp_path / "sharded")
     caches = _sharded_then_offline(sharded, 3, tmp_path / "sharded-out")
     assert _release(tmp_path / "sharded-out") == _release(tmp_path / "single-out")
+    db = sqlite3.connect(_cache(sharded))
+    assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] > 0  # the shards' finished items came along
+    db.close()
     sizes = [CallCache(c).count() for c in caches]
     assert all(sizes) and sum(sizes) == CallCache(_cache(single)).count()  # disjoint shards, nothing asked twice
 

@@ -20,7 +20,9 @@ from typing import Any
 
 from corrigenda.errors import CacheError
 
-SCHEMA_VERSION = 1  # PRAGMA user_version; 0 is a cache written before versions were recorded (the same table)
+# PRAGMA user_version; 0 is a cache written before versions were recorded (the same table); 2 adds `items`, each
+# finished item of a build, keyed by its plan and chunk, so a rerun that would ask nothing skips the steps.
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -29,6 +31,14 @@ CREATE TABLE IF NOT EXISTS calls (
     item TEXT NOT NULL,
     model TEXT NOT NULL,
     response TEXT NOT NULL,
+    created REAL NOT NULL
+)
+"""
+
+ITEMS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS items (
+    key TEXT PRIMARY KEY,
+    result TEXT NOT NULL,
     created REAL NOT NULL
 )
 """
@@ -118,6 +128,7 @@ class CallCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process kills, fast commits
             self._db.execute(SCHEMA)
+            self._db.execute(ITEMS_SCHEMA)
             if version < SCHEMA_VERSION:
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.OperationalError as exc:  # read-only file or folder, locked, out of space
@@ -149,6 +160,32 @@ class CallCache:
         self._db.execute(
             "INSERT OR REPLACE INTO calls (key, step, item, model, response, created) VALUES (?, ?, ?, ?, ?, ?)",
             (key, step, item, model, json.dumps(response, ensure_ascii=False), time.time()),
+        )
+
+    def get_items(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """Stored item results for `keys`, in one query; a row that no longer decodes is left out (a miss)."""
+        found: dict[str, dict[str, Any]] = {}
+        try:
+            rows = self._db.execute(
+                f"SELECT key, result FROM items WHERE key IN ({','.join('?' * len(keys))})", keys
+            ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise CacheError(f"the cache at {self.path} is damaged ({exc})", LOST) from None
+        except UnicodeDecodeError:
+            return found
+        for key, text in rows:
+            try:
+                value = json.loads(text)
+            except (TypeError, ValueError):
+                continue
+            if isinstance(value, dict):
+                found[key] = value
+        return found
+
+    def put_item(self, key: str, result: dict[str, Any]) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO items (key, result, created) VALUES (?, ?, ?)",
+            (key, json.dumps(result, ensure_ascii=False), time.time()),
         )
 
     def count(self) -> int:

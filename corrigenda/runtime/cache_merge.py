@@ -5,7 +5,7 @@ one with the same table); sources are opened read-only and never changed. The fi
 target's own rows first, then the sources in the order given. A key whose answers differ between files is counted
 as a conflict (two runs that sampled the same call differently); identical copies are counted as duplicates. Each
 source is added in one transaction, so a failure mid-way leaves whole sources in or out, and rerunning the same merge
-adds only what is missing.
+adds only what is missing. Stored item results (schema version 2) are merged the same way.
 """
 
 from __future__ import annotations
@@ -86,6 +86,8 @@ def merge_caches(sources: list[Path], target: Path) -> MergeReport:
                 "SELECT key, step, item, model, response, created FROM src.calls"
             )
             count.added = cursor.rowcount
+            if db.execute("SELECT 1 FROM src.sqlite_master WHERE type = 'table' AND name = 'items'").fetchone():
+                db.execute("INSERT OR IGNORE INTO main.items SELECT key, result, created FROM src.items")
             db.execute("COMMIT")
             db.execute("DETACH DATABASE src")
             report.sources.append(count)

@@ -111,14 +111,24 @@ class Caller:
 
     async def call(self, request: Request, stats: StepStats) -> tuple[Completion, bool]:
         """The answer and whether it came from the cache."""
+        completion, cached, _ = await self.call_counted(request, stats)
+        return completion, cached
+
+    def replay(self, record: dict[str, Any], attempts: int, stats: StepStats) -> Completion:
+        """An answer from the cache, counted as a cached call."""
+        completion = Completion.from_record(record)
+        self.usage.cached_calls += 1
+        stats.cached += 1
+        self._account(completion, attempts, stats)
+        return completion
+
+    async def call_counted(self, request: Request, stats: StepStats) -> tuple[Completion, bool, int]:
+        """The answer, whether it came from the cache, and the HTTP attempts it took."""
         key = self.key(request)
         stored = self.cache.get(key) if self.read_cache else None
         if stored is not None:
-            completion = Completion.from_record(stored["completion"])
-            self.usage.cached_calls += 1
-            stats.cached += 1
-            self._account(completion, stored.get("attempts", 1), stats)
-            return completion, True
+            attempts = stored.get("attempts", 1)
+            return self.replay(stored["completion"], attempts, stats), True, attempts
         if self.offline:
             raise OfflineMiss(
                 f"--offline: cache miss: {request.step} for {request.item} (sample {request.sample}) is not cached",
@@ -167,7 +177,7 @@ class Caller:
                     )
                     RateLimiter.settle(reservation, completion.input_tokens + completion.output_tokens)
                     self._account(completion, tries, stats)
-                    return completion, False
+                    return completion, False, tries
                 finally:
                     stats.in_flight -= 1
             RateLimiter.settle(reservation, 0)

@@ -9,7 +9,9 @@ time would stall every request in flight; on the thread it overlaps them. See BE
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import shutil
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -80,6 +82,18 @@ def attempt_record(round_: int, sample: int | None, messages: list[dict[str, str
     }
 
 
+def _link(source: Path, path: Path) -> None:
+    """A hard link where the filesystem allows one, else a copy."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, path)
+    except FileExistsError:
+        path.unlink()
+        os.link(source, path)
+    except OSError:
+        shutil.copyfile(source, path)
+
+
 class DebugLog:
     """Writes each record atomically, in order, off the event loop. `close()` waits for every file and raises the
     first failure: a full disk is an error, not a silent gap in the log."""
@@ -94,6 +108,14 @@ class DebugLog:
             self._pending.popleft().result()  # a failed write raises here, at the next item
         path = self.directory / step / f"{debug_name(chunk_id)}.json"
         self._pending.append(self._writer.submit(write_bytes, path, json_bytes(record), False))
+
+    def link(self, step: str, chunk_id: str, source: Path) -> None:
+        """The item's file is `source` unchanged (an earlier release's): linked, not encoded and written again."""
+        while self._pending and (self._pending[0].done() or len(self._pending) >= MAX_PENDING):
+            self._pending.popleft().result()
+        path = self.directory / step / f"{debug_name(chunk_id)}.json"
+        if path != source:
+            self._pending.append(self._writer.submit(_link, source, path))
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)

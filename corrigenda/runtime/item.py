@@ -24,6 +24,12 @@ class Item:
     rejections: list[dict[str, Any]] = field(default_factory=list)
     reached: set[str] = field(default_factory=set)  # names of the steps that ran on this item
     debug: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # step -> attempts
+    # For the stored item result (see runtime/results.py): its key, every answered call (step, completion record,
+    # attempts), every pass through a step (step, round, handed on, failed), and whether a call failed for good.
+    result_key: str | None = None
+    calls: list[tuple[str, dict[str, Any], int]] = field(default_factory=list)
+    passes: list[tuple[str, int, bool, bool]] = field(default_factory=list)
+    call_failed: bool = False
 
     def finish(self, outcome: str, reason_key: str | None = None, reason: str | None = None) -> None:
         self.outcome, self.reason_key, self.reason = outcome, reason_key, reason or reason_key

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from corrigenda.runtime.debug_log import DebugLog, chunk_record
 from corrigenda.runtime.item import ACCEPTED, PENDING, REJECTED, Item
+from corrigenda.runtime.results import ItemResults
 from corrigenda.runtime.steps import StepRunner
 
 READ_BATCH = 64  # items read per hop to the reading thread
@@ -47,8 +48,11 @@ class Pipeline:
         debug_dir: Path | None = None,
         on_item_done: Callable[[Item], None] | None = None,
         collect: bool = True,
+        results: ItemResults | None = None,
     ):
         self.runners, self.window, self.debug_dir = runners, window, debug_dir
+        self.results = results  # stored finished items: a known item skips the steps (see results.py)
+        self.replayed = 0  # items finished from their stored result
         self.on_item_done = on_item_done
         self.collect = collect  # False: finished items go only to on_item_done (memory flat in the item count)
         self.ingested = 0
@@ -79,12 +83,31 @@ class Pipeline:
         if item.outcome == PENDING:
             item.finish(ACCEPTED)
         self._write_debug(item)
+        if self.results is not None:
+            self.results.store(item)
+        return self._done(item)
+
+    def _done(self, item: Item) -> Item:
         # Written or no longer needed: a finished item keeps its provenance and conversation, not the chunk text.
-        item.debug, item.values, item.context = {}, {}, {}
+        item.debug, item.values, item.context, item.calls, item.passes = {}, {}, {}, [], []
         item.chunk = dataclasses.replace(item.chunk, text="")
         if self.on_item_done:
             self.on_item_done(item)
         return item
+
+    def _replay(self, item: Item, result: dict) -> bool:
+        """Finishes `item` from its stored result, its debug files linked from the previous release; False when
+        it must run the steps (a debug file to reuse is missing)."""
+        assert self.results is not None
+        files = self.results.debug_files(item, result["reached"]) if self._debug is not None else []
+        if files is None or not self.results.restore(item, result):
+            return False
+        if self._debug is not None:
+            for source in files:
+                self._debug.link(source.parent.name, item.chunk.chunk_id, source)
+        self.replayed += 1
+        self._done(item)
+        return True
 
     async def _regenerate(self, item: Item, verifier: StepRunner, earlier: list[StepRunner]) -> None:
         """A rejected conversation is written again with fresh samples and judged again, up to the spec's limit."""
@@ -110,8 +133,14 @@ class Pipeline:
 
         async def read() -> None:
             while batch := await asyncio.to_thread(lambda: list(itertools.islice(items, READ_BATCH))):
+                known = self.results.lookup(batch) if self.results is not None else {}
                 for item in batch:
                     self.ingested += 1
+                    result = known.get(item.result_key or "")
+                    if result is not None and self._replay(item, result):
+                        if self.collect:
+                            finished.append(item)
+                        continue
                     await queue.put(item)
             for _ in range(self.window):
                 await queue.put(None)  # one stop signal per worker

@@ -124,11 +124,13 @@ class StepRunner:
                 record = attempt_record(round_, sample, rendered_messages(request))
                 attempts.append(record)
                 try:
-                    completion, cached = await self.caller.call(request, self.stats)
+                    completion, cached, tries = await self.caller.call_counted(request, self.stats)
                 except CallFailed as exc:
+                    item.call_failed = True
                     record["error"] = exc.reason
                     item.finish(FAILED, f"{self.step.name}: request failed", f"{self.step.name}: {exc.reason}")
                     return
+                item.calls.append((self.step.name, completion.to_record(), tries))
                 reasoning, answer = split_reasoning(completion.content, completion.reasoning)
                 record.update(
                     cached=cached,
@@ -162,6 +164,7 @@ class StepRunner:
 
     def _count(self, item: Item, round_: int) -> None:
         """After a pass, the counters the progress display plans by (see runtime/progress.py)."""
+        item.passes.append((self.step.name, round_, item.outcome == PENDING, item.outcome == FAILED))
         self.stats.done += 1
         if round_ == 0:
             self.stats.items_done += 1
