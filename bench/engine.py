@@ -64,15 +64,18 @@ def _items(count: int):
         yield Item(index, chunk, chunk.variables())
 
 
-async def run_runtime(base_url: str, calls: int, concurrency: int, work_dir: Path, debug: bool = True) -> float:
+async def run_runtime(
+    base_url: str, calls: int, concurrency: int, work_dir: Path, debug: bool = True, results: bool = True
+) -> float:
     """What a build does per call: render, request, cache, parse, validate, and (`debug`) write the item's debug
-    file."""
+    file. With `results`, finished items are stored, and found again on a rerun in the same `work_dir`."""
     from corrigenda.compiler.spec import ModelSpec, StepSpec
     from corrigenda.runtime.cache import CallCache
     from corrigenda.runtime.caller import Caller
     from corrigenda.runtime.item import ACCEPTED
     from corrigenda.runtime.openai_backend import OpenAIBackend
     from corrigenda.runtime.pipeline import Pipeline
+    from corrigenda.runtime.results import ItemResults
     from corrigenda.runtime.steps import StepRunner
     from corrigenda.templating import load_prompt
 
@@ -87,7 +90,8 @@ async def run_runtime(base_url: str, calls: int, concurrency: int, work_dir: Pat
 
     # A build also keeps each finished item's conversation for the output file; the runtime itself keeps nothing.
     debug_dir = work_dir / "debug_outputs" if debug else None
-    pipeline = Pipeline([runner], concurrency, debug_dir, on_item_done=count, collect=False)
+    stored = ItemResults(caller.cache, "bench", [runner], debug_dir) if results else None
+    pipeline = Pipeline([runner], concurrency, debug_dir, on_item_done=count, collect=False, results=stored)
     started = time.perf_counter()
     await pipeline.run(_items(calls))
     elapsed = time.perf_counter() - started
@@ -173,6 +177,16 @@ def client_main(base_url: str, calls: int, concurrency: int, baselines: bool) ->
     print(json.dumps(result))
 
 
+def rerun_main(base_url: str, calls: int, concurrency: int) -> None:
+    """A finished run replayed in the same folder: call by call (no stored items, every debug file written again),
+    then from the stored items (one query per batch, debug files left as they are). Zero requests either way."""
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(run_runtime(base_url, calls, concurrency, Path(tmp)))
+        call_by_call = asyncio.run(run_runtime(base_url, calls, concurrency, Path(tmp), results=False))
+        stored = asyncio.run(run_runtime(base_url, calls, concurrency, Path(tmp)))
+    print(json.dumps({"call_by_call_s": call_by_call, "stored_s": stored}))
+
+
 def measure(base_url: str, calls: int, concurrency: int, baselines: bool = True) -> dict:
     """One client process per run, so each peak-memory figure is its own."""
     output = subprocess.run(
@@ -189,7 +203,13 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--levels", default="64,256,1024")
     parser.add_argument("--client", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--rerun-client", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--rerun-calls", type=int, default=20_000, help="calls in the cached-rerun row")
     args = parser.parse_args()
+    if args.rerun_client:
+        base_url, calls, concurrency = args.rerun_client
+        rerun_main(base_url, int(calls), int(concurrency))
+        return
     if args.client:
         base_url, calls, concurrency, baselines = args.client
         client_main(base_url, int(calls), int(concurrency), baselines == "1")
@@ -213,6 +233,20 @@ def main() -> None:
             f"{result['bare_s']:>14.2f} {result['runtime_s'] / result['bare_s']:>8.2f} "
             f"{result['peak_mib']:>9.0f}"
         )
+    rerun = json.loads(
+        subprocess.run(
+            [sys.executable, __file__, "--rerun-client", base_url, str(args.rerun_calls), str(levels[-1])],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    print(
+        f"cached rerun of {args.rerun_calls:,} calls (zero requests): {rerun['stored_s']:.2f} s from stored items, "
+        f"{rerun['call_by_call_s']:.2f} s call by call ({rerun['call_by_call_s'] / rerun['stored_s']:.1f}x)"
+    )
     small = max(args.calls // 5, 1)
     flat = measure(base_url, small, levels[0], baselines=False)
     print(f"memory with {small:,} calls at concurrency {levels[0]}: {flat['peak_mib']:.0f} MiB (compare the first row)")
