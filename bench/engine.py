@@ -9,7 +9,10 @@ or bookkeeping: no runtime built on that client can beat it) and the bare client
 items to show memory does not grow with the number of items. The server runs in its own process so that it does not
 compete with the client for the interpreter.
 
-Run: `python bench/engine.py [--calls N] [--levels 64,256,1024]` (or `make bench`).
+Run: `python bench/engine.py [--calls N] [--levels 64,256,1024]` (or `make bench`). `--shards 1,2,4,8` prints
+instead the wall time against the ideal with the calls and the concurrency split over N local shard processes (as
+`build --shard I/N` splits them), each with its own cache. The last line of the default table is the cached rerun:
+20,000 calls replayed from stored items against the same replayed call by call.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import resource
 import subprocess
 import sys
@@ -187,6 +191,24 @@ def rerun_main(base_url: str, calls: int, concurrency: int) -> None:
     print(json.dumps({"call_by_call_s": call_by_call, "stored_s": stored}))
 
 
+def shard_main(base_url: str, calls: int, concurrency: int, start_at: float) -> None:
+    """One shard's client: its share of the calls and of the concurrency, started at the same moment as the others
+    (the interpreter's start-up is not counted), in a folder (and cache) of its own."""
+    with tempfile.TemporaryDirectory() as tmp:
+        time.sleep(max(0.0, start_at - time.time()))
+        asyncio.run(run_runtime(base_url, calls, concurrency, Path(tmp)))
+        print(json.dumps({"end": time.time()}))
+
+
+def measure_shards(base_url: str, calls: int, concurrency: int, shards: int) -> float:
+    """Wall time of `shards` local client processes, each with 1/shards of the calls and of the concurrency."""
+    start_at = time.time() + 3.0 + 0.3 * shards
+    argv = [sys.executable, __file__, "--shard-client", base_url, str(calls // shards), str(concurrency // shards)]
+    processes = [subprocess.Popen([*argv, repr(start_at)], stdout=subprocess.PIPE, text=True) for _ in range(shards)]
+    ends = [json.loads(p.communicate()[0].strip().splitlines()[-1])["end"] for p in processes]
+    return max(ends) - start_at
+
+
 def measure(base_url: str, calls: int, concurrency: int, baselines: bool = True) -> dict:
     """One client process per run, so each peak-memory figure is its own."""
     output = subprocess.run(
@@ -204,11 +226,17 @@ def main() -> None:
     parser.add_argument("--levels", default="64,256,1024")
     parser.add_argument("--client", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--rerun-client", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--shard-client", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--shards", help="e.g. 1,2,4,8: only the table of local shard processes against the ideal")
     parser.add_argument("--rerun-calls", type=int, default=20_000, help="calls in the cached-rerun row")
     args = parser.parse_args()
     if args.rerun_client:
         base_url, calls, concurrency = args.rerun_client
         rerun_main(base_url, int(calls), int(concurrency))
+        return
+    if args.shard_client:
+        base_url, calls, concurrency, start_at = args.shard_client
+        shard_main(base_url, int(calls), int(concurrency), float(start_at))
         return
     if args.client:
         base_url, calls, concurrency, baselines = args.client
@@ -219,6 +247,10 @@ def main() -> None:
     server.start()
     base_url = queue.get(timeout=30)
     print(f"{args.calls:,} generate calls, {LATENCY_S * 1000:.0f} ms latency per call, server in its own process")
+    if args.shards:
+        shard_table(base_url, args.calls, [int(level) for level in args.levels.split(",")], args.shards)
+        server.terminate()
+        return
     print(f"{'concurrency':>11} {'ideal s':>8} {'runtime s':>10} {'vs ideal':>9} {'no debug s':>11} {'vs ideal':>9} "
           f"{'floor s':>8} {'vs ideal':>9} "
           f"{'bare client s':>14} {'vs bare':>8} {'peak MiB':>9}")  # fmt: skip
@@ -251,6 +283,20 @@ def main() -> None:
     flat = measure(base_url, small, levels[0], baselines=False)
     print(f"memory with {small:,} calls at concurrency {levels[0]}: {flat['peak_mib']:.0f} MiB (compare the first row)")
     server.terminate()
+
+
+def shard_table(base_url: str, calls: int, levels: list[int], shards_arg: str) -> None:
+    """Wall time against the ideal with the calls and the concurrency split over N local shard processes."""
+    counts = [int(n) for n in shards_arg.split(",")]
+    print(f"{os.cpu_count()} cores; each cell: wall s (ratio to the ideal) with N shard processes")
+    print(f"{'in flight':>9} {'ideal s':>8} " + " ".join(f"{f'N={n}':>14}" for n in counts))
+    for level in levels:
+        ideal = calls * LATENCY_S / level
+        cells = []
+        for shards in counts:
+            wall = measure_shards(base_url, calls, level, shards)
+            cells.append(f"{wall:6.2f} ({wall / ideal:4.2f})")
+        print(f"{level:>9} {ideal:>8.2f} " + " ".join(f"{cell:>14}" for cell in cells))
 
 
 if __name__ == "__main__":
