@@ -134,8 +134,13 @@ def cmd_build(args: argparse.Namespace) -> int:
         probe=args.probe,
         shard=Shard.parse(args.shard) if args.shard else None,
     )
-    build = Build(compiled, options)
-    result = build.run()  # an unwritable output, a broken cache or a second build: a CorrigendaError, before spending
+    if args.ray is not None:
+        from corrigenda.ray_executor import ray_build
+
+        build, result = ray_build(compiled, options, args.ray or None)
+    else:
+        build = Build(compiled, options)
+        result = build.run()  # an unwritable output, a broken cache, a second build: a CorrigendaError, before spending
     console = _console()
     for line in build.report.lines():
         console.print(f"ingestion: {line}")
@@ -261,6 +266,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--shard",
         metavar="I/N",
         help="only the chunks of shard I of N (0 <= I < N, by content hash), into their own cache; releases nothing",
+    )
+    build.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="run the shards as Ray tasks (needs corrigenda[ray]): no address starts a local instance, an address "
+        "joins a running cluster; then merge the caches and release",
     )
     build.set_defaults(run=cmd_build)
 

@@ -1,0 +1,106 @@
+"""`build --ray`: shards as tasks on a local Ray instance (the machine's CPUs), caches merged, one release identical
+to a one-process build. Skipped where Ray is not installed (`pip install 'corrigenda[ray]'`; CI installs it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import llm_spec, offline_project
+
+from corrigenda.cli import main
+from corrigenda.compiler.spec import ModelSpec
+from corrigenda.ray_executor import shard_limits
+
+ray = pytest.importorskip("ray")
+
+
+def _release(out: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and "debug_outputs" not in p.parts
+    }
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
+    yield
+    ray.shutdown()
+
+
+def test_each_shard_gets_an_even_share_of_every_limit():
+    model = ModelSpec(base_url="http://x/v1", model="m", concurrency=10, rpm=100, tpm=None)
+    assert shard_limits(model, 4) == {"concurrency": 3, "rpm": 25, "tpm": None}
+    assert shard_limits(model, 64)["concurrency"] == 1  # never 0
+
+
+def test_a_ray_build_releases_what_one_process_releases(tmp_path, local_ray):
+    single = offline_project(tmp_path / "single")
+    assert main(["build", str(single), "--out", str(tmp_path / "single-out")]) == 0
+    spread = offline_project(tmp_path / "ray")
+    assert main(["build", str(spread), "--ray", "--out", str(tmp_path / "ray-out")]) == 0
+    assert _release(tmp_path / "ray-out") == _release(tmp_path / "single-out")
+    caches = sorted((spread.parent / ".corrigenda-cache").glob("calls.shard-*-of-2.sqlite"))
+    assert len(caches) == 2  # one shard per CPU of the instance
+
+
+def test_a_ray_build_on_models_pays_each_call_once(project, fake_server, tmp_path, local_ray):
+    for index in range(8):
+        (project.root / "docs" / f"d{index}.txt").write_text(f"Survey {index} was finished in {1800 + index}. " * 12)
+    spec = project(llm_spec(fake_server.base_url))
+    assert main(["build", str(spec), "--ray", "--no-probe", "--out", str(tmp_path / "ray-out")]) == 0
+    asked = fake_server.count
+    (spec.parent / ".corrigenda-cache" / "calls.sqlite").unlink()
+    assert main(["build", str(spec), "--offline", "--out", str(tmp_path / "check-out")]) == 2  # the cache is gone
+    fake_server.requests.clear()
+    assert main(["build", str(spec), "--no-probe", "--out", str(tmp_path / "single-out")]) == 0
+    assert fake_server.count == asked  # the shards together asked exactly what one process asks
+    assert _release(tmp_path / "ray-out") == _release(tmp_path / "single-out")
+
+
+def _shard_workers() -> list[int]:
+    """Pids of this test's Ray workers that are running a shard (Ray names the process after its task)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if b"ray::run_shard" in (entry / "cmdline").read_bytes():
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def test_a_killed_worker_is_retried_and_pays_again_only_for_calls_in_flight(project, fake_server, tmp_path, local_ray):
+    import os
+    import signal
+
+    from fake_openai import default_reply
+
+    for index in range(8):
+        (project.root / "docs" / f"d{index}.txt").write_text(f"Survey {index} was finished in {1800 + index}. " * 12)
+    spec = project(llm_spec(fake_server.base_url))
+    killed: list[int] = []
+
+    def responder(body, n):
+        if n == 8 and not killed:
+            workers = _shard_workers()
+            if workers:
+                killed.append(workers[0])
+                os.kill(workers[0], signal.SIGKILL)
+        return default_reply(body, n)
+
+    fake_server.responder = responder
+    assert main(["build", str(spec), "--ray", "--no-probe", "--out", str(tmp_path / "ray-out")]) == 0
+    assert killed, "no shard worker was found to kill"
+    asked = fake_server.count
+    fake_server.responder = default_reply
+    fake_server.requests.clear()
+    (spec.parent / ".corrigenda-cache" / "calls.sqlite").unlink()
+    for shard_cache in (spec.parent / ".corrigenda-cache").glob("calls.shard-*"):
+        shard_cache.unlink()
+    assert main(["build", str(spec), "--no-probe", "--out", str(tmp_path / "single-out")]) == 0
+    assert asked - fake_server.count <= 4  # at most the killed shard's calls in flight (2 per model) were paid twice
+    assert _release(tmp_path / "ray-out") == _release(tmp_path / "single-out")
