@@ -200,9 +200,24 @@ def shard_main(base_url: str, calls: int, concurrency: int, start_at: float) -> 
         print(json.dumps({"end": time.time()}))
 
 
-def measure_shards(base_url: str, calls: int, concurrency: int, shards: int) -> float:
-    """Wall time of `shards` local client processes, each with 1/shards of the calls and of the concurrency."""
+def _ray_shard(base_url: str, calls: int, concurrency: int, start_at: float) -> float:
+    """One shard's client as a Ray task; returns when it finished."""
+    with tempfile.TemporaryDirectory() as tmp:
+        time.sleep(max(0.0, start_at - time.time()))
+        asyncio.run(run_runtime(base_url, calls, concurrency, Path(tmp)))
+        return time.time()
+
+
+def measure_shards(base_url: str, calls: int, concurrency: int, shards: int, use_ray: bool = False) -> float:
+    """Wall time of `shards` local client processes (or Ray tasks), each with 1/shards of the calls and of the
+    concurrency."""
     start_at = time.time() + 3.0 + 0.3 * shards
+    if use_ray:
+        import ray
+
+        task = ray.remote(num_cpus=0)(_ray_shard)
+        ends = ray.get([task.remote(base_url, calls // shards, concurrency // shards, start_at) for _ in range(shards)])
+        return max(ends) - start_at
     argv = [sys.executable, __file__, "--shard-client", base_url, str(calls // shards), str(concurrency // shards)]
     processes = [subprocess.Popen([*argv, repr(start_at)], stdout=subprocess.PIPE, text=True) for _ in range(shards)]
     ends = [json.loads(p.communicate()[0].strip().splitlines()[-1])["end"] for p in processes]
@@ -228,6 +243,7 @@ def main() -> None:
     parser.add_argument("--rerun-client", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--shard-client", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--shards", help="e.g. 1,2,4,8: only the table of local shard processes against the ideal")
+    parser.add_argument("--ray", action="store_true", help="with --shards: the shards as tasks on a local Ray instance")
     parser.add_argument("--rerun-calls", type=int, default=20_000, help="calls in the cached-rerun row")
     args = parser.parse_args()
     if args.rerun_client:
@@ -248,7 +264,12 @@ def main() -> None:
     base_url = queue.get(timeout=30)
     print(f"{args.calls:,} generate calls, {LATENCY_S * 1000:.0f} ms latency per call, server in its own process")
     if args.shards:
-        shard_table(base_url, args.calls, [int(level) for level in args.levels.split(",")], args.shards)
+        if args.ray:
+            import ray
+
+            ray.init(include_dashboard=False, configure_logging=False, log_to_driver=False)
+        levels = [int(level) for level in args.levels.split(",")]
+        shard_table(base_url, args.calls, levels, args.shards, args.ray)
         server.terminate()
         return
     print(f"{'concurrency':>11} {'ideal s':>8} {'runtime s':>10} {'vs ideal':>9} {'no debug s':>11} {'vs ideal':>9} "
@@ -285,16 +306,17 @@ def main() -> None:
     server.terminate()
 
 
-def shard_table(base_url: str, calls: int, levels: list[int], shards_arg: str) -> None:
+def shard_table(base_url: str, calls: int, levels: list[int], shards_arg: str, use_ray: bool = False) -> None:
     """Wall time against the ideal with the calls and the concurrency split over N local shard processes."""
     counts = [int(n) for n in shards_arg.split(",")]
-    print(f"{os.cpu_count()} cores; each cell: wall s (ratio to the ideal) with N shard processes")
+    kind = "Ray tasks on a local instance" if use_ray else "local processes"
+    print(f"{os.cpu_count()} cores; each cell: wall s (ratio to the ideal) with N shards as {kind}")
     print(f"{'in flight':>9} {'ideal s':>8} " + " ".join(f"{f'N={n}':>14}" for n in counts))
     for level in levels:
         ideal = calls * LATENCY_S / level
         cells = []
         for shards in counts:
-            wall = measure_shards(base_url, calls, level, shards)
+            wall = measure_shards(base_url, calls, level, shards, use_ray)
             cells.append(f"{wall:6.2f} ({wall / ideal:4.2f})")
         print(f"{level:>9} {ideal:>8.2f} " + " ".join(f"{cell:>14}" for cell in cells))
 
