@@ -37,6 +37,8 @@ bench: install
 	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/progress_eta.py
+	$(BIN)/python bench/adaptive.py
+	$(BIN)/python bench/dedupe.py
 
 schema: install
 	$(BIN)/python -m corrigenda.compiler.spec_schema schemas/spec.schema.json
