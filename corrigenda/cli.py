@@ -195,7 +195,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from corrigenda.compiler.augmentoolkit import convert_file
 
-    written = convert_file(Path(args.config), Path(args.output))
+    written = convert_file(Path(args.config), Path(args.output), verify=args.verify)
     print(f"wrote {written}; check it with: corrigenda validate {written}")
     return EXIT_OK
 
@@ -248,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp = commands.add_parser("import-augmentoolkit", help="convert an Augmentoolkit correction config")
     imp.add_argument("config")
     imp.add_argument("-o", "--output", required=True, help="spec file to write")
+    imp.add_argument(
+        "--no-verify", dest="verify", action="store_false", help="leave out the verify step (Augmentoolkit has none)"
+    )
     imp.set_defaults(run=cmd_import)
     return parser
 
