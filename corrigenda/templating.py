@@ -85,7 +85,7 @@ def augmentoolkit_format(content: str, variables: Mapping[str, Any]) -> str:
     parse (a stray `{` or `}`) is sent unchanged rather than failing."""
     try:
         return _LenientFormatter().format(content, **variables)
-    except Exception:  # noqa: BLE001 - any format failure means: send the content as written
+    except Exception:
         return content
 
 

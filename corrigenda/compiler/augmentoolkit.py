@@ -16,7 +16,6 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
@@ -158,7 +157,9 @@ def _steps(found: Found, verify: bool, notes: list[str]) -> list[CommentedMap]:
     generate_sampling = CommentedMap(**GENERATE_SAMPLING, stop=[ENGINE_STOP])
     steps = [
         CommentedMap(name="filter", kind="filter", model="small", prompt="filter.yaml", sampling=filter_sampling),
-        CommentedMap(name="generate", kind="generate", model="large", prompt="generate.yaml", sampling=generate_sampling),
+        CommentedMap(
+            name="generate", kind="generate", model="large", prompt="generate.yaml", sampling=generate_sampling
+        ),
     ]
     for step in steps:
         step["sampling"].fa.set_flow_style()

@@ -224,7 +224,9 @@ def _meta(config: CommentedMap) -> Found:
                 origin = f"corrections.correction_cleaning_completion_mode_and_use_stop[0].{key}"
                 found.settings[key] = _setting(modes[at], key, origin)
     if "correction_subset_size" in section:
-        found.settings["subset_size"] = _setting(section, "correction_subset_size", "corrections.correction_subset_size")
+        found.settings["subset_size"] = _setting(
+            section, "correction_subset_size", "corrections.correction_subset_size"
+        )
     known = {
         "correction_inputs",
         "correction_model",
@@ -235,5 +237,7 @@ def _meta(config: CommentedMap) -> Found:
     }
     for key in section:
         if key not in known:
-            found.notes.append(f"corrections.{key}: a meta-datagen sampling setting with no equivalent; not carried over")
+            found.notes.append(
+                f"corrections.{key}: a meta-datagen sampling setting with no equivalent; not carried over"
+            )
     return found
