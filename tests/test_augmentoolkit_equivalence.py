@@ -15,9 +15,12 @@ from typing import Any
 import pytest
 from conftest import shared
 from fake_openai import Reply, good_conversation, passage_of
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from corrigenda.cli import main
+from corrigenda.templating import augmentoolkit_format
 
 PARAGRAPH = (
     "The Golden Spike was driven at Promontory Summit, Utah, on May 10, 1869, joining the Central Pacific and "
@@ -198,3 +201,64 @@ def test_unrelated_pipeline_is_refused_with_what_was_looked_for(tmp_path, monkey
     assert main(["import-augmentoolkit", str(config), "-o", str(tmp_path / "s.yaml")]) == 2
     err = capsys.readouterr().err
     assert "correction_pipeline" in err and "Traceback" not in err
+
+
+def _safe_format_module() -> Any:
+    path = shared("reference", "augmentoolkit", "augmentoolkit", "generation_functions", "safe_formatter.py")
+    spec = importlib.util.spec_from_file_location("atk_safe_formatter_prop", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PIECES = st.sampled_from([*"ab {}!:0r.[]\n", "{text}", "{metadata}", "{other}", "{text!r}", "{0}"])
+PROMPTISH = st.lists(PIECES, max_size=20).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(content=PROMPTISH, text=st.text(max_size=20), metadata=st.text(max_size=10))
+def test_augmentoolkit_style_filling_matches_its_safe_formatter(content, text, metadata):
+    module = _safe_format_module()
+    try:
+        expected = module.safe_format(content, text=text, metadata=metadata)
+    except Exception:
+        expected = content
+    assert augmentoolkit_format(content, {"text": text, "metadata": metadata}) == expected
+
+
+@given(before=st.text(alphabet="ab .\n"), after=st.text(alphabet="ab .\n"), value=st.text())
+def test_filling_puts_the_value_in_and_keeps_unknown_names(before, after, value):
+    assert augmentoolkit_format(before + "{text}" + after, {"text": value}) == before + value + after
+    assert augmentoolkit_format(before + "{nope}" + after, {"text": value}) == before + "{nope}" + after
+
+
+def test_completion_mode_prompt_ends_with_the_ai_cue(tmp_path, monkeypatch, fake_server, capsys):
+    root = shared("reference", "augmentoolkit")
+    config = tmp_path / "atk" / "external_configs" / "correction_config.yaml"
+    config.parent.mkdir(parents=True)
+    text = (root / "external_configs" / "correction_config.yaml").read_text(encoding="utf-8")
+    config.write_text(text.replace("completion_mode: False", "completion_mode: True"), encoding="utf-8")
+    docs = tmp_path / "inputs" / "examples" / "facts"
+    docs.mkdir(parents=True)
+    (docs / "golden_spike.txt").write_text(PARAGRAPH, encoding="utf-8")
+    spec = _import(tmp_path, monkeypatch, config, "--no-verify")
+    assert "completion_mode: Augmentoolkit sends its .txt prompt files" in capsys.readouterr().out
+    loaded = YAML(typ="safe").load(spec.read_text(encoding="utf-8"))
+    small, large = loaded["models"]["small"]["model"], loaded["models"]["large"]["model"]
+    monkeypatch.setenv("CORRIGENDA_BASE_URL", fake_server.base_url)
+    monkeypatch.setenv("CORRIGENDA_API_KEY", "sk-test")
+    fake_server.models = [small, large]
+
+    def responder(body: dict[str, Any], count: int) -> Reply:
+        if body["model"] == small:
+            return Reply("It holds real facts. Suitable.")
+        return Reply(good_conversation(passage_of([{"role": "user", "content": body["prompt"]}])))
+
+    fake_server.responder = responder
+    assert main(["build", str(spec)]) == 0
+    prompts = [body["prompt"] for body in fake_server.requests]
+    assert len(prompts) == 2
+    for prompt in prompts:  # the training template's turns, then the cue that starts the model's answer
+        assert prompt.startswith("Human: ") or "\nHuman: " in prompt
+        assert prompt.endswith(" **Finished.**\nAI: ")
