@@ -324,10 +324,14 @@ def convert_file(config_path: Path, output: Path, verify: bool = True, cwd: Path
         if prompts:
             folder = output.parent / "prompts"
             folder.mkdir(exist_ok=True)
-            for step, source in prompts.items():
-                atomic.write_bytes(folder / f"{step}.yaml", source.read_bytes())
+            copies = {f"{step}.yaml": source for step, source in prompts.items()}
             if verify:
-                atomic.write_bytes(folder / "verify.yaml", (data_dir("prompts") / "verify.yaml").read_bytes())
+                copies["verify.yaml"] = data_dir("prompts") / "verify.yaml"
+            for name, source in copies.items():
+                data, target = source.read_bytes(), folder / name
+                if target.is_file() and target.read_bytes() != data:
+                    notes.append(f"{target}: replaced by {source}")
+                atomic.write_bytes(target, data)
         atomic.write_text(output, _render(spec, notes))
     except OSError as exc:
         where = exc.filename or output
