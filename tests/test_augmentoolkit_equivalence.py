@@ -262,3 +262,15 @@ def test_completion_mode_prompt_ends_with_the_ai_cue(tmp_path, monkeypatch, fake
     for prompt in prompts:  # the training template's turns, then the cue that starts the model's answer
         assert prompt.startswith("Human: ") or "\nHuman: " in prompt
         assert prompt.endswith(" **Finished.**\nAI: ")
+
+
+@given(
+    suffix=st.text(alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Cc", "Zl", "Zp")), max_size=20),
+    comment=st.sampled_from(["", "  # fill me", " "]),
+)
+def test_a_placeholder_value_reads_as_its_text(suffix, comment):
+    from corrigenda.compiler.loader import quote_placeholders
+
+    text = f"a:\n  b: !!PLACEHOLDER!!{suffix}{comment}\n  c: 1\n"
+    loaded = YAML(typ="safe").load(quote_placeholders(text))
+    assert loaded == {"a": {"b": f"!!PLACEHOLDER!!{suffix}", "c": 1}}
