@@ -207,10 +207,11 @@ class Build:
         started = time.monotonic()
         try:
             self.check_inputs()
+            self.release.open()  # locked and staged before anything is asked of an endpoint
             if self.options.probe and not self.options.offline:
                 probe(self.plan)  # a dead endpoint, a bad key or an unknown model stops the build before any call
-            self.release.open()  # locked and staged before the first request
         except BaseException:
+            # Not abandon(): when the lock was refused, the staging folder belongs to the build that holds it.
             self.cache.close()
             self.release.close()
             raise
