@@ -230,3 +230,32 @@ def test_organisations_are_swapped_for_one_of_the_same_sort_and_round_figures_fo
     swaps = {c.fact.value: c.wrong for c in candidates(text, pool)}
     assert swaps["National Training Center"] == "Joint Readiness Training Center"
     assert swaps["30"] != "37" and swaps["30"][-1] in "05"
+
+
+def _asked_counts(text: str) -> list[str]:
+    """Each count question as its sentence with the blank: which count of which sentence is asked."""
+    pool = FactPool.from_texts([text])
+    return [c.sentence[: c.fact.start] + "____" + c.sentence[c.fact.end :] for c in candidates(text, pool)]
+
+
+def test_a_count_whose_items_follow_it_is_not_asked_about():
+    filler = "The unit trained for two weeks in the field before the next phase began with the new equipment."
+    for listed, count in (
+        ("There are three basic categories of deception means: physical, technical, and administrative.", "three"),
+        ("Belgian authorities soon arrested the three passengers, two officers and a major from the plane.", "three"),
+        ("The review has four steps • Plan the work. • Execute it. • Evaluate it. • Share what was learned.", "four"),
+    ):
+        asked = _asked_counts(f"{filler} {listed}")
+        assert filler.replace("two", "____") in asked
+        assert listed.replace(count, "____", 1) not in asked, (listed, asked)
+
+
+def test_a_wrong_count_that_an_ordinal_or_common_knowledge_contradicts_is_not_asked_about():
+    filler = "The unit trained for two weeks in the field before the next phase began with the new equipment."
+    for implausible in (
+        "The company can train two platoons in a simulation and then train the third platoon in a live environment.",
+        "Your face is the same as everybody has, with the two eyes in their usual places on it.",
+    ):
+        asked = _asked_counts(f"{filler} {implausible}")
+        assert filler.replace("two", "____") in asked
+        assert implausible.replace("two", "____") not in asked, implausible

@@ -71,6 +71,7 @@ def usable_sentence(sentence: str, furniture: frozenset[str] = frozenset()) -> b
     return not (
         is_table_or_form(sentence)
         or PRIVATE_USE.search(sentence)
+        or "•" in sentence  # bullet items glued into one "sentence"
         or STARTS_AS_HEADING.match(sentence)
         or PARAGRAPH_NUMBER.search(sentence)
         or HEADING_RUN.search(sentence)
