@@ -245,6 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--spec", help="also require that the release was built from this spec as it is now")
     check.set_defaults(run=cmd_check)
 
+    from corrigenda.review.command import add_parser as add_diff
+
+    add_diff(commands)
+
     imp = commands.add_parser("import-augmentoolkit", help="convert an Augmentoolkit correction config")
     imp.add_argument("config")
     imp.add_argument("-o", "--output", required=True, help="spec file to write")
