@@ -135,8 +135,9 @@ def _git(repo: Path, *args: str) -> bytes:
 
 class BaseFromGit:
     """The spec as it was at REF, with its prompt files, in a temporary copy of the repository's tree at REF.
-    Input paths that REF's tree does not hold (untracked corpora, folders beside the repository) are linked in from
-    the working tree at the same relative place: only their contents count, as in the fingerprint."""
+    Input paths (and a prompts_dir) that REF's tree does not hold (untracked corpora, folders beside the repository)
+    are linked in from the working tree at the same relative place: only their contents count, as in the
+    fingerprint."""
 
     NEST = 4  # the copy sits this deep in the temporary folder, so `../shared` still lands inside it
 
@@ -155,7 +156,11 @@ class BaseFromGit:
         copy = tree / self.relative
         if not copy.is_file():
             raise UsageError(f"{self.label}: no such file at {self.ref}", "a new spec: diff it against another one")
-        paths = ((read_yaml(copy) or {}).get("inputs") or {}).get("paths") or []
+        raw = read_yaml(copy) or {}
+        paths = [
+            *((raw.get("inputs") or {}).get("paths") or []),
+            *([raw["prompts_dir"]] if raw.get("prompts_dir") else []),
+        ]
         for entry in map(str, paths):
             if any(c in entry for c in "*?["):
                 continue
