@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 from conftest import offline_project
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from corrigenda.cli import main
+from corrigenda.review.release_diff import diff_releases
 
 SOURCE = "transcontinental-railroad.txt"
 
@@ -60,3 +63,29 @@ def test_a_folder_that_is_no_release_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "b").mkdir()
     assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
     assert "not a corrigenda release" in capsys.readouterr().err
+
+
+def _release_with(folder, records: dict[str, str]):
+    folder.mkdir()
+    entries = [{"id": i, "source": i.split("#")[0], "sha256": h} for i, h in records.items()]
+    (folder / "manifest.json").write_text(json.dumps({"records": entries, "plan_fingerprint": str(len(records))}))
+    return folder
+
+
+ids = st.text("abc", min_size=1, max_size=2).map(lambda s: f"{s}.txt#{len(s)}")
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(ids, st.sampled_from("xyz")), st.dictionaries(ids, st.sampled_from("xyz")))
+def test_every_record_is_added_removed_changed_or_unchanged_exactly_once(tmp_path_factory, old, new):
+    root = tmp_path_factory.mktemp("releases")
+    diff = diff_releases(_release_with(root / "old", old), _release_with(root / "new", new))
+    records = diff["records"]
+    assert set(records["added"]) == set(new) - set(old) and set(records["removed"]) == set(old) - set(new)
+    assert set(records["changed"]) == {i for i in set(old) & set(new) if old[i] != new[i]}
+    assert records["unchanged"] + len(records["changed"]) == len(set(old) & set(new))
+    per_source = diff["sources"].values()
+    assert sum(c.get("added", 0) + c.get("removed", 0) + c.get("changed", 0) for c in per_source) == (
+        len(records["added"]) + len(records["removed"]) + len(records["changed"])
+    )
+    assert sum(c.get("after", 0) for c in per_source) == len(new)

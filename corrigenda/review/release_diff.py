@@ -88,6 +88,8 @@ def diff_releases(old: Path, new: Path) -> dict[str, Any]:
     )
     schemas_before, schemas_after = before.get("schemas") or {}, after.get("schemas") or {}
     return {
+        "command": "diff",
+        "ok": True,
         "kind": "release",
         "old": str(old),
         "new": str(new),

@@ -17,6 +17,8 @@ def _value(value: Any) -> str:
 
 def spec_diff_json(diff: SpecDiff, calls: CallCount) -> dict[str, Any]:
     return {
+        "command": "diff",
+        "ok": True,
         "kind": "spec",
         "fingerprints": {"base": diff.base_fingerprint, "head": diff.head_fingerprint},
         "fingerprint_changed": diff.base_fingerprint != diff.head_fingerprint,
