@@ -22,7 +22,7 @@ from corrigenda.compiler.compile import Compiled
 from corrigenda.compiler.plan import Plan
 from corrigenda.emit.card import render_card, write_card
 from corrigenda.emit.gate import GateProblem
-from corrigenda.emit.manifest import write_manifest
+from corrigenda.emit.manifest import record_entry, write_manifest
 from corrigenda.emit.reasons import ReasonTable, rejection_tables, unsuitable_table
 from corrigenda.emit.records import build_records
 from corrigenda.emit.release import Release
@@ -353,7 +353,8 @@ class Build:
         per_source = Counter(item.chunk.source for item in items)
         card = render_card(self.plan, counts, tables, usage, records, dict(per_source))
         files.append(write_card(self.out_dir, card))
-        files.append(write_manifest(self.out_dir, self.plan, files, counts))
+        index = [record_entry(r.item, r.source, r.segments) for r in records]
+        files.append(write_manifest(self.out_dir, self.plan, files, counts, index))
         result.files, result.released = self.release.publish(files), True
         return result
 

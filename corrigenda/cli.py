@@ -16,6 +16,7 @@ from corrigenda.compiler.compile import compile_spec
 from corrigenda.compiler.estimate import estimate
 from corrigenda.errors import EXIT_BAD_INPUT, EXIT_GATE, EXIT_INTERRUPTED, EXIT_OK, CorrigendaError, UsageError
 from corrigenda.ingest.corpus import IngestionReport, iter_chunks
+from corrigenda.machine import build_json, check_json, emit, error_json, plan_json
 
 
 def _console() -> Console:
@@ -67,17 +68,18 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     compiled = compile_spec(spec_path(args.spec))
     plan = compiled.plan
-    if args.json:
-        if args.probe:
-            probe(plan)  # problems go to stderr with exit 3; the JSON stays clean
-        print(plan.model_dump_json(indent=2))
-        return EXIT_OK
     for warning in compiled.warnings:
         print(warning, file=sys.stderr)
     report = IngestionReport()
     result = estimate(compiled, iter_chunks(plan.spec.inputs, Path(plan.base_dir), report))
     violations = report.policy_violations(plan.spec.inputs.on_unreadable)
     _print_unreadable(violations)
+    if args.json:
+        data = plan_json(plan, result, report, compiled.warnings, violations)
+        if args.probe and not violations:
+            data["endpoints"] = probe(plan)  # a problem raises (exit 3), reported as JSON by `main`
+        emit(data)
+        return EXIT_BAD_INPUT if violations else EXIT_OK
     if violations:
         return EXIT_BAD_INPUT
     console = _console()
@@ -134,6 +136,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     )
     build = Build(compiled, options)
     result = build.run()  # an unwritable output, a broken cache or a second build: a CorrigendaError, before spending
+    if args.json:
+        emit(build_json(result, build.report, compiled.plan.fingerprint))
+        return EXIT_OK if result.released else EXIT_GATE
     console = _console()
     for line in build.report.lines():
         console.print(f"ingestion: {line}")
@@ -169,6 +174,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.spec:
         fingerprint = compile_spec(spec_path(args.spec)).plan.fingerprint
         result.problems += release_built_from(Path(args.path), fingerprint)
+    if args.json:
+        strict = result.tokens is not None and bool(result.tokens.boundary_mismatches) and args.strict_boundaries
+        emit(check_json(result, result.ok and not strict))
+        return EXIT_OK if result.ok and not strict else EXIT_GATE
     for problem in result.problems[:50]:
         print(problem, file=sys.stderr)
     if len(result.problems) > 50:
@@ -211,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", help="show the plan and what it will cost before spending")
     plan.add_argument("spec")
-    plan.add_argument("--json", action="store_true", help="print the compiled plan as JSON")
+    plan.add_argument("--json", action="store_true", help="print the plan, its estimate and warnings as JSON")
     plan.add_argument(
         "--probe",
         action="store_true",
@@ -236,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="check every endpoint before the first call (default); --no-probe skips the check",
     )
+    build.add_argument("--json", action="store_true", help="one JSON object on stdout: counts, usage, gate, paths")
     build.set_defaults(run=cmd_build)
 
     check = commands.add_parser("check", help="gate an existing dataset file or release directory")
@@ -243,7 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--tokenizer", help="tokenizer.json: count trained/masked tokens the way Axolotl does")
     check.add_argument("--strict-boundaries", action="store_true", help="fail when a segment boundary splits a token")
     check.add_argument("--spec", help="also require that the release was built from this spec as it is now")
+    check.add_argument("--json", action="store_true", help="one JSON object on stdout: records, problems, tokens")
     check.set_defaults(run=cmd_check)
+
+    from corrigenda.review.command import add_parser as add_diff
+
+    add_diff(commands)
 
     imp = commands.add_parser("import-augmentoolkit", help="convert an Augmentoolkit correction config")
     imp.add_argument("config")
@@ -262,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     except CorrigendaError as error:
         for line in error.lines():
             print(line, file=sys.stderr)
+        if getattr(args, "json", False):
+            emit(error_json(args.command, error))
         return error.exit_code
     except KeyboardInterrupt:
         print(
