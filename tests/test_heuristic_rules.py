@@ -259,3 +259,27 @@ def test_a_wrong_count_that_an_ordinal_or_common_knowledge_contradicts_is_not_as
         asked = _asked_counts(f"{filler} {implausible}")
         assert filler.replace("two", "____") in asked
         assert implausible.replace("two", "____") not in asked, implausible
+
+
+def test_a_statement_that_is_a_question_or_shows_its_count_as_a_figure_is_not_asked_about():
+    filler = "The unit trained for two weeks in the field before the next phase began with the new equipment."
+    for giveaway in (
+        "How many spaces should be extracted if there is 3 cm of horizontal whitespace in the line?",
+        "For example, Week T is the week of execution and Week T-6 is six weeks before the execution.",
+    ):
+        asked = _asked_counts(f"{filler} {giveaway}")
+        assert filler.replace("two", "____") in asked
+        assert not any(question.startswith(giveaway[:20]) for question in asked), (giveaway, asked)
+
+
+def test_a_person_is_not_swapped_for_one_the_pronouns_rule_out():
+    text = (
+        "Queen Alice walked to the table and sat down in her chair. King Henry came in later and said nothing at all. "
+        "Humpty Dumpty was sitting with his legs crossed on the top of a high and narrow wall. "
+        "Humpty Dumpty said to the girl that he would never fall from his wall. "
+        "Queen Alice said that she would wait for the others in the garden by the gate."
+    )
+    pool = FactPool.from_texts([text])
+    his = [c for c in candidates(text, pool) if c.fact.value == "Humpty Dumpty"]
+    assert his, "the sentences about Humpty Dumpty are asked about"
+    assert all(c.wrong == "King Henry" for c in his), his  # never Queen Alice in a sentence that says "his"

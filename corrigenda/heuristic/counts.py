@@ -55,5 +55,7 @@ def implausible_count(sentence: str, fact: Fact, wrong: str) -> bool:
     following = " ".join(after.split()[:12])
     if value > 1 and "," in following and len(LIST_SEPARATOR.findall(following)) >= value - 1:
         return True  # "the three passengers, two officers and a major": the items are listed
+    if re.search(rf"(?<![\d.,]){value}(?![\d.,]\d)", sentence[: fact.start] + " " + after) and not fact.value.isdigit():
+        return True  # "Week T-6 is ____ weeks before": the figure is in the sentence
     words = set(re.findall(r"[a-z]+", sentence.lower()))
     return any(count and count <= len(ORDINALS) and ORDINALS[count - 1] in words for count in (value, wrong_value))

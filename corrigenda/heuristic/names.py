@@ -111,3 +111,22 @@ class NameKinds:
         if any(w.lower() in PLACE_PREPOSITIONS for w in before):
             return "place"
         return None
+
+
+FEMALE_TITLES = frozenset("Mrs Ms Miss Lady Queen Princess Empress Duchess Countess Dame Sister Aunt".split())
+MALE_TITLES = frozenset("Mr Sir Lord King Prince Emperor Duke Earl Count Baron Father Brother Uncle".split())
+PRONOUNS = {
+    "female": re.compile(r"\b(?:she|her|hers|herself)\b", re.I),
+    "male": re.compile(r"\b(?:he|him|his|himself)\b", re.I),
+}
+
+
+def pronoun_contradicts(sentence: str, wrong: str) -> bool:
+    """ "Queen Alice was sitting with his legs crossed": the wrong person's title says one sex and the sentence's
+    pronouns only the other, so no reader would believe the swap."""
+    first = wrong.split()[0]
+    sex = "female" if first in FEMALE_TITLES else "male" if first in MALE_TITLES else None
+    if sex is None:
+        return False
+    other = "male" if sex == "female" else "female"
+    return bool(PRONOUNS[other].search(sentence)) and not PRONOUNS[sex].search(sentence)
