@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from corrigenda.emit.segmenter import Conversation
 from corrigenda.heuristic.facts import FactPool, facts_in, normalise_number, sentences
+from corrigenda.heuristic.names import person_swap_contradicted
 from corrigenda.heuristic.rules import candidates, title_or_none, write_conversation
 from corrigenda.runtime.parsing import parse_tagged_conversation
 from corrigenda.runtime.quality import conversation_problems, same_value_correction
@@ -266,6 +267,7 @@ def test_a_statement_that_is_a_question_or_shows_its_count_as_a_figure_is_not_as
     for giveaway in (
         "How many spaces should be extracted if there is 3 cm of horizontal whitespace in the line?",
         "For example, Week T is the week of execution and Week T-6 is six weeks before the execution.",
+        "Then followed a noise of cheering, and Alice thought to herself that thirty times three makes ninety.",
     ):
         asked = _asked_counts(f"{filler} {giveaway}")
         assert filler.replace("two", "____") in asked
@@ -280,6 +282,11 @@ def test_a_person_is_not_swapped_for_one_the_pronouns_rule_out():
         "Queen Alice said that she would wait for the others in the garden by the gate."
     )
     pool = FactPool.from_texts([text])
-    his = [c for c in candidates(text, pool) if c.fact.value == "Humpty Dumpty"]
-    assert his, "the sentences about Humpty Dumpty are asked about"
-    assert all(c.wrong == "King Henry" for c in his), his  # never Queen Alice in a sentence that says "his"
+    swaps = [(c.fact.value, c.wrong, c.sentence) for c in candidates(text, pool) if c.fact.kind == "name"]
+    assert not person_swap_contradicted(
+        "“I know it,” the girl said, so humbly that Humpty Dumpty relented.", "Queen Alice"
+    )
+    assert person_swap_contradicted("“I know it,” Alice said, so humbly that Humpty Dumpty relented.", "Queen Alice")
+    assert swaps, "the names are asked about where no pronoun is in the way"
+    for value, wrong, sentence in swaps:  # never "Queen Alice was sitting with his legs crossed"
+        assert not ({"his", "he", "her", "she"} & set(sentence.split())), (value, wrong, sentence)

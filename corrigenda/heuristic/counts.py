@@ -30,6 +30,7 @@ ORDINALS = (
 KNOWN_COUNTS = frozenset(
     "eyes ears hands feet legs arms wings twins halves parents lungs kidneys eyebrows cheeks lips nostrils".split()
 )
+ARITHMETIC = re.compile(r"\b(?:times|plus|minus|divided by|multiplied by|makes|equals)\b", re.I)
 LIST_SEPARATOR = re.compile(r",|;|\band\b|\bor\b")
 
 
@@ -50,6 +51,8 @@ def implausible_count(sentence: str, fact: Fact, wrong: str) -> bool:
     after = sentence[fact.end :]
     if KNOWN_COUNTS.intersection(re.findall(r"[a-z]+", after.lower())[:2]):
         return True
+    if ARITHMETIC.search(sentence):
+        return True  # "Thirty times ____ makes ninety": the sum gives it away
     if ":" in after or "•" in after:
         return True  # the enumeration follows: the reader can count the answer
     following = " ".join(after.split()[:12])

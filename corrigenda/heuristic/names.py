@@ -121,12 +121,13 @@ PRONOUNS = {
 }
 
 
-def pronoun_contradicts(sentence: str, wrong: str) -> bool:
-    """ "Queen Alice was sitting with his legs crossed": the wrong person's title says one sex and the sentence's
-    pronouns only the other, so no reader would believe the swap."""
-    first = wrong.split()[0]
-    sex = "female" if first in FEMALE_TITLES else "male" if first in MALE_TITLES else None
-    if sex is None:
+def person_swap_contradicted(sentence: str, wrong: str) -> bool:
+    """ "Queen Alice was sitting with his legs crossed", "for Queen Alice looked offended, and she began...": when the
+    wrong person's title says a sex and the sentence has gendered pronouns, the pronouns may point at the person asked
+    about or at the wrong one, and either way the swap reads as nonsense; such a sentence is not used for a swap."""
+    words = wrong.split()
+    if set(words[1:]) & set(re.findall(r"[A-Z][a-z]+", sentence)):
+        return True  # "Alice said ... that Queen Alice relented": the wrong person is already someone else here
+    if words[0] not in FEMALE_TITLES and words[0] not in MALE_TITLES:
         return False
-    other = "male" if sex == "female" else "female"
-    return bool(PRONOUNS[other].search(sentence)) and not PRONOUNS[sex].search(sentence)
+    return any(pattern.search(sentence) for pattern in PRONOUNS.values())

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from corrigenda.heuristic.counts import implausible_count
 from corrigenda.heuristic.facts import Fact, FactPool, askable, facts_in, sentences
-from corrigenda.heuristic.names import pronoun_contradicts
+from corrigenda.heuristic.names import person_swap_contradicted
 from corrigenda.heuristic.usable import is_prose, usable_sentence
 
 __all__ = ["Candidate", "candidates", "check_conversation", "is_prose", "judge", "title_or_none", "write_conversation"]
@@ -101,7 +101,11 @@ def candidates(text: str, pool: FactPool) -> list[Candidate]:
             wrong = pool.distractor(fact, sentence)
             if not wrong or implausible_count(sentence, fact, wrong):
                 continue
-            if fact.kind == "name" and pronoun_contradicts(sentence, wrong):
+            if (
+                fact.kind == "name"
+                and pool.names.kind(fact.value) == "person"
+                and person_swap_contradicted(sentence, wrong)
+            ):
                 continue
             # A wrong statement the document also makes (a near-identical sentence elsewhere) would not be wrong.
             statement = sentence[: fact.start] + wrong + sentence[fact.end :]
