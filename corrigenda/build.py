@@ -341,7 +341,7 @@ class Build:
             files.append(write_input_output(self.out_dir, records))
         if "chat_template" in spec.output.formats:
             files.append(write_chat_template(self.out_dir, records, spec.template))
-        files.append(write_axolotl_config(self.out_dir, spec.template, spec.output.formats))
+        files.append(write_axolotl_config(self.out_dir, spec.template, spec.output.formats, self.release.final))
         if spec.output.meta_datagen.enabled:
             files.append(write_meta_dataset(self.out_dir, self._meta_entries(items)))
         tables = [
@@ -350,7 +350,7 @@ class Build:
             *rejection_tables(rejected_rows, outcomes[REJECTED]),
         ]
         per_source = Counter(item.chunk.source for item in items)
-        card = render_card(self.plan, counts, tables, usage, records, dict(per_source))
+        card = render_card(self.plan, counts, tables, usage, records, dict(per_source), release_dir=self.release.final)
         files.append(write_card(self.out_dir, card))
         files.append(write_manifest(self.out_dir, self.plan, files, counts))
         result.files, result.released = self.release.publish(files), True

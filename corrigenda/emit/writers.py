@@ -46,8 +46,13 @@ def write_chat_template(out_dir: Path, records: list[Record], template: Template
     return path
 
 
-def write_axolotl_config(out_dir: Path, template: TemplateSpec, formats: Iterable[str]) -> Path:
+def write_axolotl_config(
+    out_dir: Path, template: TemplateSpec, formats: Iterable[str], data_dir: Path | None = None
+) -> Path:
+    """The `datasets:` settings, with each file's absolute path under `data_dir` (the release's final place), since
+    Axolotl resolves a bare name against the directory training runs in and otherwise looks it up on the Hub."""
     formats = tuple(formats)
+    where = data_dir or out_dir
     bos, eos = template.bos_token or "(none)", template.eos_token or "(none)"
     blocks = [
         "# Axolotl dataset settings for this release (merge into your training config).",
@@ -57,12 +62,16 @@ def write_axolotl_config(out_dir: Path, template: TemplateSpec, formats: Iterabl
         f"# tokens. This release's template wrote bos_token={bos!s} and eos_token={eos!s} into the text; if your",
         "# model needs a BOS at the start, set template.bos_token in the spec and rebuild.",
         "# The flawed answer has label: false, so with train_on_inputs: false it is masked (labels -100).",
+        "# Paths are absolute, so training can run from any directory; if you move or copy this release, change",
+        f"# them to its new place (it was built at {where}).",
         "train_on_inputs: false",
         "datasets:",
     ]
     if "input_output" in formats:
         blocks += [
-            f"  - path: {MAIN_FILE}",
+            "  # Trains the question, the push-back and the corrected answer (every label: true segment);",
+            "  # masks only the flawed answer.",
+            f"  - path: {_dumps(str(where / MAIN_FILE))}",
             "    ds_type: json",
             "    type: input_output",
         ]
@@ -71,7 +80,9 @@ def write_axolotl_config(out_dir: Path, template: TemplateSpec, formats: Iterabl
         if "input_output" in formats:
             blocks += ["# Or, with the model's own chat template and a per-message training flag:", "# datasets:"]
         blocks += [
-            f"{prefix}- path: {CHAT_FILE}",
+            f"{prefix}# Trains only the corrected answer (train: true); the question, the push-back and the flawed",
+            f"{prefix}# answer are masked, so it trains far fewer tokens than input_output.",
+            f"{prefix}- path: {_dumps(str(where / CHAT_FILE))}",
             f"{prefix}  ds_type: json",
             f"{prefix}  type: chat_template",
             f"{prefix}  field_messages: messages",
