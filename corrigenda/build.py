@@ -26,6 +26,7 @@ from corrigenda.emit.manifest import write_manifest
 from corrigenda.emit.reasons import ReasonTable, rejection_tables, unsuitable_table
 from corrigenda.emit.records import build_records
 from corrigenda.emit.release import Release
+from corrigenda.emit.viewer import write_viewer
 from corrigenda.emit.writers import (
     write_axolotl_config,
     write_chat_template,
@@ -352,6 +353,7 @@ class Build:
         per_source = Counter(item.chunk.source for item in items)
         card = render_card(self.plan, counts, tables, usage, records, dict(per_source), release_dir=self.release.final)
         files.append(write_card(self.out_dir, card))
+        files.append(write_viewer(self.out_dir, f"{spec.name}: {len(records)} conversations"))
         files.append(write_manifest(self.out_dir, self.plan, files, counts))
         result.files, result.released = self.release.publish(files), True
         return result

@@ -192,6 +192,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+    from corrigenda.emit.show import render, select
+
+    items = select(Path(args.out), args.n, rejected=args.rejected, failed=args.failed, item=args.item)
+    print("\n".join(render(item) for item in items) or "nothing to show", end="" if items else "\n")
+    return EXIT_OK
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from corrigenda.compiler.augmentoolkit import convert_file
 
@@ -244,6 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--strict-boundaries", action="store_true", help="fail when a segment boundary splits a token")
     check.add_argument("--spec", help="also require that the release was built from this spec as it is now")
     check.set_defaults(run=cmd_check)
+
+    show = commands.add_parser("show", help="print a release's conversations, the masked span marked")
+    show.add_argument("out", help="release directory")
+    show.add_argument("-n", type=positive_int, default=3, help="how many (default 3)")
+    show.add_argument("--rejected", action="store_true", help="rejected and unsuitable items, with their reasons")
+    show.add_argument("--failed", action="store_true", help="failed items, with their reasons")
+    show.add_argument("--item", help="one item by id (path#chunk)")
+    show.set_defaults(run=cmd_show)
 
     imp = commands.add_parser("import-augmentoolkit", help="convert an Augmentoolkit correction config")
     imp.add_argument("config")
