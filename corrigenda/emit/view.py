@@ -96,7 +96,12 @@ def load_view(release: Path) -> list[ViewItem]:
         item.reasons += [f"{row.get('step', '')}: {reason}" for reason in row.get("reasons", [])]
         if row.get("conversation"):
             item.parts = _conversation_parts(row["conversation"])
-    items += rejected.values()
+    by_id = {item.id: item for item in items}
+    for item_id, item in rejected.items():  # rejected, regenerated, then accepted: released, its history kept
+        if item_id in by_id:
+            by_id[item_id].reasons += [f"an earlier attempt was rejected: {reason}" for reason in item.reasons]
+        else:
+            items.append(item)
     items += [
         ViewItem(r["item"], FAILED, source=r.get("source", ""), reasons=[r.get("reason") or ""])
         for r in _jsonl(release / "failed.jsonl")
