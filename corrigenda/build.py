@@ -44,6 +44,7 @@ from corrigenda.runtime.chunk_count import ChunkCount
 from corrigenda.runtime.debug_log import debug_name
 from corrigenda.runtime.dedupe import DuplicateFinder
 from corrigenda.runtime.item import ACCEPTED, FAILED, REJECTED, UNSUITABLE, Item
+from corrigenda.runtime.loop import run_sync
 from corrigenda.runtime.openai_backend import OpenAIBackend
 from corrigenda.runtime.pipeline import Pipeline
 from corrigenda.runtime.probe import probe
@@ -217,7 +218,7 @@ class Build:
             raise
         try:
             try:
-                items = asyncio.run(self._run_pipeline())
+                items = run_sync(self._run_pipeline)
             finally:
                 self.cache.close()
             result = self._finish(items)
