@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import sqlite3
 import time
 from collections import Counter
@@ -41,7 +40,7 @@ from corrigenda.ingest.corpus import Chunk, IngestionReport, discover, iter_chun
 from corrigenda.runtime.cache import CallCache
 from corrigenda.runtime.caller import Caller
 from corrigenda.runtime.chunk_count import ChunkCount
-from corrigenda.runtime.debug_log import debug_name
+from corrigenda.runtime.debug_log import read_debug, record_id
 from corrigenda.runtime.dedupe import DuplicateFinder
 from corrigenda.runtime.item import ACCEPTED, FAILED, REJECTED, UNSUITABLE, Item
 from corrigenda.runtime.loop import run_sync
@@ -247,14 +246,15 @@ class Build:
 
     def _meta_entries(self, items: list[Item]) -> Iterator[dict[str, Any]]:
         keys = set(self.plan.spec.output.meta_datagen.keys)
+        debug = read_debug(self.out_dir / "debug_outputs")
         for item in items:
             for runner in self.runners:
                 if keys and runner.step.name not in keys:
                     continue
-                path = self.out_dir / "debug_outputs" / runner.step.name / f"{debug_name(item.chunk.chunk_id)}.json"
-                if not path.is_file():
+                record = debug.get(record_id(runner.step.name, item.chunk.chunk_id))
+                if record is None:
                     continue
-                for attempt in json.loads(path.read_text(encoding="utf-8"))["attempts"]:
+                for attempt in record["attempts"]:
                     if attempt.get("raw") is not None:
                         yield {
                             "step": runner.step.name,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from corrigenda.emit.writers import CHAT_FILE, MAIN_FILE
+from corrigenda.runtime.debug_log import read_debug
 
 RELEASED, REJECTED, FAILED, UNSUITABLE = "released", "rejected", "failed", "unsuitable"
 ROLES = ("user", "assistant", "user", "assistant")
@@ -54,17 +55,14 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 def _debug(release: Path) -> dict[str, dict[str, Any]]:
     """Per item: its chunk, the last step it reached, how it ended there, and the verify verdict."""
     found: dict[str, dict[str, Any]] = {}
-    root = release / "debug_outputs"
-    steps = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    for step_dir in steps:
-        for path in sorted(step_dir.glob("*.json")):
-            record = json.loads(path.read_text(encoding="utf-8"))
-            entry = found.setdefault(record["item"], {"chunk": record.get("chunk") or {}, "steps": []})
-            entry["steps"].append(record["step"])
-            entry["outcome"], entry["reason"] = record.get("outcome"), record.get("reason")
-            attempts = [a for a in record.get("attempts", []) if a.get("answer") or a.get("raw")]
-            if "verify" in record["step"] and attempts:
-                entry["verdict"] = attempts[-1].get("answer") or attempts[-1].get("raw") or ""
+    records = read_debug(release / "debug_outputs").values()
+    for record in sorted(records, key=lambda r: r.get("step_index", 0)):  # per item, in the order it ran its steps
+        entry = found.setdefault(record["item"], {"chunk": record.get("chunk") or {}, "steps": []})
+        entry["steps"].append(record["step"])
+        entry["outcome"], entry["reason"] = record.get("outcome"), record.get("reason")
+        attempts = [a for a in record.get("attempts", []) if a.get("answer") or a.get("raw")]
+        if "verify" in record["step"] and attempts:
+            entry["verdict"] = attempts[-1].get("answer") or attempts[-1].get("raw") or ""
     return found
 
 
