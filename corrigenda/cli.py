@@ -200,6 +200,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_axolotl_config(args: argparse.Namespace) -> int:
+    from corrigenda.emit.writers import relocated_axolotl_config
+
+    print(relocated_axolotl_config(Path(args.out)), end="")
+    return EXIT_OK
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from corrigenda.compiler.augmentoolkit import convert_file
 
@@ -260,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--failed", action="store_true", help="failed items, with their reasons")
     show.add_argument("--item", help="one item by id (path#chunk)")
     show.set_defaults(run=cmd_show)
+
+    axolotl = commands.add_parser(
+        "axolotl-config", help="print a moved or copied release's Axolotl settings with paths to where it is now"
+    )
+    axolotl.add_argument("out", help="release directory")
+    axolotl.set_defaults(run=cmd_axolotl_config)
 
     imp = commands.add_parser("import-augmentoolkit", help="convert an Augmentoolkit correction config")
     imp.add_argument("config")

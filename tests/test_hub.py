@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,18 @@ def test_size_category_is_the_hub_bucket_holding_n(n):
     bounds = {"n<1K": (0, 1e3), "1K<n<10K": (1e3, 1e4), "10K<n<100K": (1e4, 1e5), "100K<n<1M": (1e5, 1e6)}
     low, high = bounds.get(label, (1e6, float("inf")))
     assert low <= n < high
+
+
+def test_a_copied_release_gets_settings_that_train_on_its_own_files(release, tmp_path, monkeypatch, capsys):
+    copy = tmp_path / "elsewhere" / "copy"
+    shutil.copytree(release, copy)
+    monkeypatch.chdir(tmp_path)  # training runs from yet another directory
+    assert main(["axolotl-config", str(copy)]) == 0
+    config = YAML(typ="safe").load(capsys.readouterr().out)
+    [block] = config["datasets"]
+    assert Path(block["path"]) == copy / "axolotl_correction_conversations.json"
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    loaded = datasets.load_dataset("json", data_files=block["path"], split="train")  # how Axolotl reads ds_type json
+    assert loaded.num_rows == json.loads((copy / "manifest.json").read_text())["counts"]["released"]
+    assert main(["axolotl-config", str(tmp_path)]) == 2
+    assert "has no axolotl_config.yaml" in capsys.readouterr().err

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 from corrigenda.atomic import write_text
 from corrigenda.compiler.spec import TemplateSpec
 from corrigenda.emit.records import Record
+from corrigenda.errors import InputError
 
 MAIN_FILE = "axolotl_correction_conversations.json"
 CHAT_FILE = "axolotl_chat_template.jsonl"
@@ -62,7 +65,8 @@ def write_axolotl_config(
         f"# tokens. This release's template wrote bos_token={bos!s} and eos_token={eos!s} into the text; if your",
         "# model needs a BOS at the start, set template.bos_token in the spec and rebuild.",
         "# The flawed answer has label: false, so with train_on_inputs: false it is masked (labels -100).",
-        "# Paths are absolute, so training can run from any directory; if you move or copy this release, change",
+        "# Paths are absolute, so training can run from any directory. Moved or copied this release? Run",
+        "# `corrigenda axolotl-config NEW_DIR` for these settings with paths into NEW_DIR, or point",
         f"# them to its new place (it was built at {where}).",
         "train_on_inputs: false",
         "datasets:",
@@ -91,6 +95,22 @@ def write_axolotl_config(
     path = out_dir / CONFIG_FILE
     write_text(path, "\n".join(blocks) + "\n")
     return path
+
+
+BUILT_AT = re.compile(r"^# them to its new place \(it was built at (?P<dir>.+)\)\.$", re.MULTILINE)
+
+
+def relocated_axolotl_config(release: Path) -> str:
+    """The release's `axolotl_config.yaml` with every path pointing into `release` where it is now, for a release
+    that was moved or copied (the file itself is left as built: the manifest vouches for it)."""
+    if not (release / CONFIG_FILE).is_file():
+        raise InputError(f"{release} has no {CONFIG_FILE}", "pass a release directory that corrigenda build wrote")
+    text = (release / CONFIG_FILE).read_text(encoding="utf-8")
+    match = BUILT_AT.search(text)
+    if match is None:
+        raise InputError(f"{release / CONFIG_FILE} does not say where it was built", "rebuild the release")
+    old, new = match["dir"], str(Path(os.path.abspath(release)))
+    return text.replace(f"built at {old})", f"built at {new})").replace(_dumps(old + "/")[:-1], _dumps(new + "/")[:-1])
 
 
 def write_meta_dataset(out_dir: Path, entries: Iterable[dict[str, Any]]) -> Path:
