@@ -62,6 +62,12 @@ def page(browser):
     page.close()
 
 
+def _open(page, viewer: Path) -> None:
+    """Open the page from file:// and wait until it has unpacked its items and drawn the tabs."""
+    page.goto(viewer.as_uri())
+    page.wait_for_selector("#tabs button")
+
+
 def _background(png: bytes) -> tuple[int, ...]:
     """The most common colour of a screenshot that is not the page's white: the span's own background."""
     from PIL import Image
@@ -73,7 +79,7 @@ def _background(png: bytes) -> tuple[int, ...]:
 
 def test_release_viewer_shows_every_conversation_with_the_masked_span_distinct(release, page):
     released = len(list((release / "axolotl_chat_template.jsonl").read_text().splitlines()))
-    page.goto((release / "viewer.html").as_uri())
+    _open(page, release / "viewer.html")
     assert page.text_content("#count") == f"{released} of {released} shown"
     first = page.locator(".item").first
     assert first.locator(".masked").count() == 1  # exactly the flawed answer
@@ -115,7 +121,7 @@ def _synthetic(n: int) -> list[ViewItem]:
 def test_tabs_search_and_filters_narrow_the_list(tmp_path, page):
     viewer = tmp_path / "viewer.html"
     viewer.write_text(render_viewer([*_synthetic(40), ViewItem("x</script><b>", FAILED, reasons=["</script>"])], "t"))
-    page.goto(viewer.as_uri())
+    _open(page, viewer)
     assert page.text_content("#count") == "20 of 20 shown"
     page.fill("#search", "question 12?")
     page.wait_for_function("document.getElementById('count').textContent === '1 of 20 shown'")
@@ -134,7 +140,7 @@ def test_tabs_search_and_filters_narrow_the_list(tmp_path, page):
 def test_fifty_thousand_records_load_and_filter_a_page_at_a_time(tmp_path, page):
     viewer = tmp_path / "viewer.html"
     viewer.write_text(render_viewer(_synthetic(50_000), "big"))
-    page.goto(viewer.as_uri())
+    _open(page, viewer)
     assert page.text_content("#count") == "25000 of 25000 shown"
     assert page.locator(".item").count() == 50  # one page in the DOM, not 25,000 nodes
     page.click("#pager-top .next")
