@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import sqlite3
 import time
 from collections import Counter
@@ -26,6 +25,7 @@ from corrigenda.emit.manifest import record_entry, write_manifest
 from corrigenda.emit.reasons import ReasonTable, rejection_tables, unsuitable_table
 from corrigenda.emit.records import build_records
 from corrigenda.emit.release import Release
+from corrigenda.emit.viewer import write_viewer
 from corrigenda.emit.writers import (
     write_axolotl_config,
     write_chat_template,
@@ -40,9 +40,10 @@ from corrigenda.ingest.corpus import Chunk, IngestionReport, discover, iter_chun
 from corrigenda.runtime.cache import CallCache
 from corrigenda.runtime.caller import Caller
 from corrigenda.runtime.chunk_count import ChunkCount
-from corrigenda.runtime.debug_log import debug_name
+from corrigenda.runtime.debug_log import read_debug, record_id
 from corrigenda.runtime.dedupe import DuplicateFinder
 from corrigenda.runtime.item import ACCEPTED, FAILED, REJECTED, UNSUITABLE, Item
+from corrigenda.runtime.loop import run_sync
 from corrigenda.runtime.openai_backend import OpenAIBackend
 from corrigenda.runtime.pipeline import Pipeline
 from corrigenda.runtime.probe import probe
@@ -217,7 +218,7 @@ class Build:
             raise
         try:
             try:
-                items = asyncio.run(self._run_pipeline())
+                items = run_sync(self._run_pipeline)
             finally:
                 self.cache.close()
             result = self._finish(items)
@@ -246,14 +247,15 @@ class Build:
 
     def _meta_entries(self, items: list[Item]) -> Iterator[dict[str, Any]]:
         keys = set(self.plan.spec.output.meta_datagen.keys)
+        debug = read_debug(self.out_dir / "debug_outputs")
         for item in items:
             for runner in self.runners:
                 if keys and runner.step.name not in keys:
                     continue
-                path = self.out_dir / "debug_outputs" / runner.step.name / f"{debug_name(item.chunk.chunk_id)}.json"
-                if not path.is_file():
+                record = debug.get(record_id(runner.step.name, item.chunk.chunk_id))
+                if record is None:
                     continue
-                for attempt in json.loads(path.read_text(encoding="utf-8"))["attempts"]:
+                for attempt in record["attempts"]:
                     if attempt.get("raw") is not None:
                         yield {
                             "step": runner.step.name,
@@ -342,7 +344,7 @@ class Build:
             files.append(write_input_output(self.out_dir, records))
         if "chat_template" in spec.output.formats:
             files.append(write_chat_template(self.out_dir, records, spec.template))
-        files.append(write_axolotl_config(self.out_dir, spec.template, spec.output.formats))
+        files.append(write_axolotl_config(self.out_dir, spec.template, spec.output.formats, self.release.final))
         if spec.output.meta_datagen.enabled:
             files.append(write_meta_dataset(self.out_dir, self._meta_entries(items)))
         tables = [
@@ -351,8 +353,9 @@ class Build:
             *rejection_tables(rejected_rows, outcomes[REJECTED]),
         ]
         per_source = Counter(item.chunk.source for item in items)
-        card = render_card(self.plan, counts, tables, usage, records, dict(per_source))
+        card = render_card(self.plan, counts, tables, usage, records, dict(per_source), release_dir=self.release.final)
         files.append(write_card(self.out_dir, card))
+        files.append(write_viewer(self.out_dir, f"{spec.name}: {len(records)} conversations"))
         index = [record_entry(r.item, r.source, r.segments) for r in records]
         files.append(write_manifest(self.out_dir, self.plan, files, counts, index))
         result.files, result.released = self.release.publish(files), True

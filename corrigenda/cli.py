@@ -201,6 +201,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+    from corrigenda.emit.show import render, select
+
+    items = select(Path(args.out), args.n, rejected=args.rejected, failed=args.failed, item=args.item)
+    print("\n".join(render(item) for item in items) or "nothing to show", end="" if items else "\n")
+    return EXIT_OK
+
+
+def cmd_axolotl_config(args: argparse.Namespace) -> int:
+    from corrigenda.emit.writers import relocated_axolotl_config
+
+    print(relocated_axolotl_config(Path(args.out)), end="")
+    return EXIT_OK
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from corrigenda.compiler.augmentoolkit import convert_file
 
@@ -255,6 +270,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--spec", help="also require that the release was built from this spec as it is now")
     check.add_argument("--json", action="store_true", help="one JSON object on stdout: records, problems, tokens")
     check.set_defaults(run=cmd_check)
+
+    show = commands.add_parser("show", help="print a release's conversations, the masked span marked")
+    show.add_argument("out", help="release directory")
+    show.add_argument("-n", type=positive_int, default=3, help="how many (default 3)")
+    show.add_argument("--rejected", action="store_true", help="rejected and unsuitable items, with their reasons")
+    show.add_argument("--failed", action="store_true", help="failed items, with their reasons")
+    show.add_argument("--item", help="one item by id (path#chunk)")
+    show.set_defaults(run=cmd_show)
+
+    axolotl = commands.add_parser(
+        "axolotl-config", help="print a moved or copied release's Axolotl settings with paths to where it is now"
+    )
+    axolotl.add_argument("out", help="release directory")
+    axolotl.set_defaults(run=cmd_axolotl_config)
 
     from corrigenda.review.command import add_parser as add_diff
 

@@ -219,10 +219,22 @@ class MetaDatagen(Strict):
     )
 
 
+class CardSpec(Strict):
+    """The dataset card's Hub metadata (its YAML front matter), so the release can be pushed to the Hub as it is."""
+
+    license: str = Field(
+        default="other", description="License id for the card (e.g. cc-by-4.0, mit); 'other' if unsure."
+    )
+    language: tuple[str, ...] = Field(default=("en",), description="Language codes of the conversations.")
+    pretty_name: str | None = Field(default=None, description="Display name on the Hub; default: the spec's name.")
+    tags: tuple[str, ...] = Field(default=(), description="Extra Hub tags, after corrigenda's own.")
+
+
 class OutputSpec(Strict):
     dir: str = Field(default="out", description="Release directory, relative to the spec file.")
     formats: tuple[Literal["input_output", "chat_template"], ...] = ("input_output", "chat_template")
     meta_datagen: MetaDatagen = MetaDatagen()
+    card: CardSpec = CardSpec()
     cache: str = Field(default=".corrigenda-cache/calls.sqlite", description="SQLite cache, relative to the spec file.")
     max_failed_fraction: float = Field(
         default=0.1,

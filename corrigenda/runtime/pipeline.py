@@ -57,11 +57,12 @@ class Pipeline:
     def _write_debug(self, item: Item) -> None:
         if self._debug is None:
             return
-        for step, attempts in item.debug.items():
+        for index, (step, attempts) in enumerate(item.debug.items()):
             record = {
                 "item": item.chunk.chunk_id,
                 "source": item.chunk.source,
                 "step": step,
+                "step_index": index,  # the item's steps in the order it ran them
                 "outcome": item.outcome,
                 "reason": item.reason,
                 "chunk": chunk_record(item.chunk),
