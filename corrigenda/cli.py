@@ -131,6 +131,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         limit=args.limit,
         out=Path(args.out) if args.out else None,
         probe=args.probe,
+        batch=args.batch,
+        max_usd=args.max_usd,
     )
     build = Build(compiled, options)
     result = build.run()  # an unwritable output, a broken cache or a second build: a CorrigendaError, before spending
@@ -236,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="check every endpoint before the first call (default); --no-probe skips the check",
     )
+    build.add_argument("--batch", action="store_true", help="every model through its endpoint's batch API")
+    build.add_argument("--max-usd", type=float, help="spending cap in USD (overrides the spec's max_usd)")
     build.set_defaults(run=cmd_build)
 
     check = commands.add_parser("check", help="gate an existing dataset file or release directory")

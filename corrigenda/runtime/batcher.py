@@ -95,13 +95,13 @@ class Batcher:
             await client.close()
 
     async def run_round(self, callers: Iterable[Any]) -> int:
-        """Finish the batches already running, send what the last pass asked for, and wait for it: the calls sent."""
+        """Finish the batches already running, send what the last pass asked for, and wait for it: the calls sent
+        plus the batches finished (0: this round changed nothing, another pass would find the same)."""
         counts = await asyncio.gather(*(self._round(caller) for caller in callers))
         return sum(counts)
 
     async def _round(self, caller: Any) -> int:
-        await self.finish_live(caller)
-        sent = 0
+        sent = await self.finish_live(caller)  # a killed run's batches: polled, never sent again
         held = [0.0]  # USD reserved for the lines read so far and not yet given to a batch
 
         def pairs() -> Iterator[tuple[str, str]]:
@@ -115,8 +115,7 @@ class Batcher:
                 self._reserved[batch_id], held[0] = held[0], 0.0
                 sent += len(request_file.keys)
                 request_file.path.unlink()
-        await self.finish_live(caller)
-        return sent
+        return sent + await self.finish_live(caller)
 
     def _affordable(self, caller: Any, lines: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, float]]:
         """The calls the spending cap allows, each with the USD held for it."""
@@ -142,9 +141,11 @@ class Batcher:
         self.note(f"batch {batch.id}: {len(keys)} {caller.name} calls submitted")
         return batch.id
 
-    async def finish_live(self, caller: Any) -> None:
+    async def finish_live(self, caller: Any) -> int:
+        """Every unfinished batch of this model polled to its end and read into the cache; how many there were."""
         live = self.store.batches(caller.name, live_only=True)
         await asyncio.gather(*(self._wait(caller, row) for row in live))
+        return len(live)
 
     async def _wait(self, caller: Any, row: BatchRow) -> None:
         """Poll one batch with backoff until it ends, then read its output and error files into the cache."""

@@ -1,0 +1,182 @@
+"""Batch mode end to end: the real `openai` client against the fake server's Files and Batches API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import REPO, llm_spec
+from fake_openai import Reply, default_reply
+
+from corrigenda.cli import main
+from corrigenda.runtime.cache import CallCache
+
+DOCS = {
+    f"doc-{index}.txt": f"Survey {index} of the northern section was finished in {1850 + index}. "
+    f"It was led by engineer number {index} and cost {index * 100} dollars.\n"
+    for index in range(6)
+}
+CHUNKS = len(DOCS) + 1  # and the project's own docs/a.txt
+BATCH_KEYS = "    backoff_s: 0.01\n    batch: true\n    batch_poll_s: 0.01\n    batch_poll_max_s: 0.05\n"
+DATASET = ("axolotl_correction_conversations.json", "axolotl_chat_template.jsonl", "failed.jsonl")
+
+
+def _spec(project, base_url: str, batch: bool, **overrides: str) -> Path:
+    for name, text in DOCS.items():
+        (project.root / "docs" / name).write_text(text, encoding="utf-8")
+    text = llm_spec(base_url, **overrides)
+    if batch:
+        text = text.replace("    backoff_s: 0.01\n", BATCH_KEYS)
+    return project(text)
+
+
+def _release(root: Path) -> dict[str, bytes]:
+    return {name: (root / "out" / name).read_bytes() for name in DATASET}
+
+
+def test_a_batch_build_releases_the_same_bytes_as_an_online_build(project, fake_server, tmp_path):
+    spec = _spec(project, fake_server.base_url, batch=False)
+    assert main(["build", str(spec)]) == 0
+    online = _release(project.root)
+    online_calls = fake_server.count
+    assert not fake_server.batches
+
+    batch_spec = spec.with_name("batch.yaml")
+    batch_spec.write_text(spec.read_text().replace("    backoff_s: 0.01\n", BATCH_KEYS), encoding="utf-8")
+    (project.root / "out").rename(tmp_path / "online-out")
+    cache = project.root / ".corrigenda-cache"
+    cache.rename(tmp_path / "online-cache")
+    assert main(["build", str(batch_spec)]) == 0
+    assert _release(project.root) == online
+    # every call went through a batch, one batch per step and model: filter, then generate
+    assert fake_server.count - online_calls == online_calls == len(fake_server.batch_lines)
+    assert len(fake_server.batches) == 2
+    tokens = json.loads((project.root / "out" / "large_model_tokens.json").read_text())
+    online_tokens = json.loads((tmp_path / "online-out" / "large_model_tokens.json").read_text())
+    assert tokens["batch_calls"] == tokens["calls"] > 0
+    assert tokens["output_tokens"] == online_tokens["output_tokens"]
+    assert abs(tokens["output_cost"] - online_tokens["output_cost"] / 2) < 1e-6  # the default discount
+
+    # a rerun answers everything from the cache: no batch, no request
+    requests = fake_server.count
+    assert main(["build", str(batch_spec)]) == 0
+    assert fake_server.count == requests and len(fake_server.batches) == 2
+
+
+def test_parse_failures_and_length_finishes_go_into_the_next_rounds_batch(project, fake_server):
+    seen: set[str] = set()
+
+    def responder(body, count):
+        text = str(body["messages"])
+        if "VERDICT" not in text and text not in seen:  # every first generate answer is unusable
+            seen.add(text)
+            return Reply("no tags at all", finish_reason="stop")
+        return default_reply(body, count)
+
+    fake_server.responder = responder
+    spec = _spec(project, fake_server.base_url, batch=True)
+    assert main(["build", str(spec)]) == 0
+    records = json.loads((project.root / "out" / "axolotl_correction_conversations.json").read_text())
+    assert len(records) == CHUNKS
+    samples = [line["body"]["messages"] for line in fake_server.batch_lines]
+    assert len(fake_server.batches) == 3  # filter, generate, the fresh samples of generate
+    assert len(samples) == 3 * CHUNKS
+
+
+def test_an_expired_batch_is_resent_only_for_the_calls_without_a_result(project, fake_server):
+    plans = {1: ["validating", "in_progress", "expired"]}
+    fake_server.batch_plan = lambda n: plans.get(n, ["validating", "in_progress", "finalizing", "completed"])
+    fake_server.expired_share = 0.5
+    spec = _spec(project, fake_server.base_url, batch=True)
+    assert main(["build", str(spec)]) == 0
+    first, second = (fake_server.batches[f"batch-{n}"]["lines"] for n in (1, 2))
+    answered = {line["custom_id"] for line in first[: len(first) // 2]}
+    resent = {line["custom_id"] for line in second}
+    assert resent == {line["custom_id"] for line in first} - answered  # only the missing ids, each once
+    records = json.loads((project.root / "out" / "axolotl_correction_conversations.json").read_text())
+    assert len(records) == CHUNKS
+
+
+def test_a_batch_that_keeps_failing_falls_back_to_online_requests_when_the_spec_says_so(project, fake_server):
+    fake_server.batch_plan = lambda n: ["validating", "failed"]
+    spec = _spec(project, fake_server.base_url, batch=True)
+    text = spec.read_text().replace(BATCH_KEYS, BATCH_KEYS + "    batch_resubmits: 1\n    batch_fallback: online\n")
+    spec.write_text(text, encoding="utf-8")
+    assert main(["build", str(spec)]) == 0
+    assert len(fake_server.batches) == 2 * 2  # two steps, each sent twice (a resubmit), then online
+    assert fake_server.count == 2 * CHUNKS  # a failed batch answers nothing: every answer came online
+    tokens = json.loads((project.root / "out" / "small_model_tokens.json").read_text())
+    assert tokens["batch_calls"] == 0 and tokens["calls"] == CHUNKS
+
+
+def test_a_batch_that_keeps_failing_fails_its_calls_by_default(project, fake_server, capsys):
+    fake_server.batch_plan = lambda n: ["validating", "failed"]
+    spec = _spec(project, fake_server.base_url, batch=True)
+    spec.write_text(spec.read_text().replace(BATCH_KEYS, BATCH_KEYS + "    batch_resubmits: 0\n"), encoding="utf-8")
+    assert main(["build", str(spec)]) == 1  # every chunk failed: nothing released
+    assert len(fake_server.batches) == 1  # the filter batch, never resent; no chunk reached generate
+    failed = (project.root / "out.failed" / "failed.jsonl").read_text()
+    assert "no result after 1 batches" in failed and "injected failure" in failed
+
+
+def test_sigkill_while_polling_then_rerun_creates_no_second_batch(project, fake_server):
+    fake_server.batch_plan = lambda n: ["validating"] + ["in_progress"] * 40 + ["finalizing", "completed"]
+    spec = _spec(project, fake_server.base_url, batch=True)
+    spec.write_text(spec.read_text().replace("batch_poll_max_s: 0.05", "batch_poll_max_s: 0.02"), encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "corrigenda", "build", str(spec)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        batch = fake_server.batches.get("batch-1")
+        if batch and batch["object"]["status"] == "in_progress":
+            break
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert list(fake_server.batches) == ["batch-1"]
+    assert main(["build", str(spec)]) == 0
+    # the rerun polled batch-1 to its end; only the next step (generate) needed a batch of its own
+    assert list(fake_server.batches) == ["batch-1", "batch-2"]
+    ids = [line["custom_id"] for line in fake_server.batch_lines]
+    assert len(ids) == len(set(ids)) == 2 * CHUNKS  # no call was sent twice
+
+
+def test_the_spending_cap_stops_within_one_requests_cost(project, fake_server, capsys):
+    fake_server.responder = lambda body, n: Reply(
+        **vars(default_reply(body, n)) | {"prompt_tokens": 100, "completion_tokens": 1000}
+    )
+    # a filter call costs $0.0021, a generate call $0.0043 (all 7 chunks: $0.045); a generate call's worst case
+    # (its prompt and all 4,000 max_tokens) is under $0.02
+    spec = _spec(project, fake_server.base_url, batch=False, concurrency="1")
+    text = spec.read_text().replace("  small:\n", "  small:\n    sampling: {max_tokens: 1000}\n")
+    text = text.replace("  large:\n", "  large:\n    sampling: {max_tokens: 4000}\n")
+    spec.write_text(text + "max_usd: 0.03\n", encoding="utf-8")
+    assert main(["build", str(spec)]) == 4
+    err = capsys.readouterr().err
+    assert "max_usd $0.03 reached" in err
+    cache = CallCache(project.root / ".corrigenda-cache" / "calls.sqlite")
+    spent = 0.0
+    for model, response in cache.db.execute("SELECT model, response FROM calls"):
+        completion = json.loads(response)["completion"]
+        price = 1.0 if model == "small" else 3.0
+        spent += (completion["input_tokens"] * price + completion["output_tokens"] * (price + 1)) / 1e6
+    cache.close()
+    assert 0.03 - 0.02 <= spent <= 0.03  # within one request's worst case of the cap, never over it
+    assert fake_server.count < 2 * CHUNKS  # not every call was made
+    card = (project.root / "out.failed" / "README.md").read_text()
+    assert "Spending cap" in card
+    assert not (project.root / "out").exists()
+
+    # a higher cap goes on from the cache: only the calls not yet made are sent
+    before = fake_server.count
+    assert main(["build", str(spec), "--max-usd", "1"]) == 0
+    assert fake_server.count - before == 2 * CHUNKS - before
