@@ -183,6 +183,19 @@ class Build:
         chunks = iter_chunks(self.plan.spec.inputs, Path(self.plan.base_dir), self.report)
         return itertools.islice(chunks, self.options.limit) if self.options.limit is not None else chunks
 
+    async def collect_pass(self, needs_facts: bool) -> int:
+        """One pass over the items that answers what the cache can and records, for a batch, every call it cannot;
+        the items that needed one (they stop there)."""
+        assert self.batcher is not None
+        self.batcher.store.forget_wants()
+        collect = Pipeline(self.runners, _window(self.plan), None, collect=False)
+        await collect.run(_items(self.chunks(), needs_facts))
+        return collect.deferred
+
+    @property
+    def needs_facts(self) -> bool:
+        return any(c.backend.identity["engine"] == "heuristic" for c in self.callers.values())
+
     async def _batch_rounds(self, needs_facts: bool) -> None:
         """Batch mode: passes over the items, each sending what the cache lacks as batches and waiting for them,
         until a pass needs nothing new; the pipeline run after it then answers every call from the cache."""
@@ -190,10 +203,7 @@ class Build:
         batched = [caller for caller in self.callers.values() if caller.batch is not None]
         try:
             while not self.budget.reached:
-                self.batcher.store.forget_wants()
-                collect = Pipeline(self.runners, _window(self.plan), None, collect=False)
-                await collect.run(_items(self.chunks(), needs_facts))
-                if not collect.deferred or not await self.batcher.run_round(batched):
+                if not await self.collect_pass(needs_facts) or not await self.batcher.run_round(batched):
                     break
         finally:
             await self.batcher.close()

@@ -253,6 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("config")
     imp.add_argument("-o", "--output", required=True, help="spec file to write")
     imp.set_defaults(run=cmd_import)
+    from corrigenda.batch_cli import add_batch_commands
+
+    add_batch_commands(commands)
     return parser
 
 

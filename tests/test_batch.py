@@ -180,3 +180,101 @@ def test_the_spending_cap_stops_within_one_requests_cost(project, fake_server, c
     before = fake_server.count
     assert main(["build", str(spec), "--max-usd", "1"]) == 0
     assert fake_server.count - before == 2 * CHUNKS - before
+
+
+def _start_polling_build(spec: Path, fake_server) -> subprocess.Popen:
+    """A batch build in a child process, returned once its first batch is in progress at the server."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "corrigenda", "build", str(spec)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        batch = fake_server.batches.get("batch-1")
+        if batch and batch["object"]["status"] == "in_progress":
+            break
+        time.sleep(0.01)
+    return process
+
+
+def test_ctrl_c_leaves_batches_running_and_status_and_cancel_see_them(project, fake_server, capsys):
+    fake_server.batch_plan = lambda n: (
+        ["validating"] + ["in_progress"] * 200 + ["completed"]
+        if n == 1
+        else [
+            "validating",
+            "completed",
+        ]
+    )
+    spec = _spec(project, fake_server.base_url, batch=True)
+    process = _start_polling_build(spec, fake_server)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "1 batch(es) run at the provider" in err and "rerun the same command" in err
+    assert fake_server.batches["batch-1"]["object"]["status"] == "in_progress"  # not cancelled by Ctrl-C
+
+    assert main(["batch", "status", str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert "batch-1  small  in_progress" in out and f"{CHUNKS} requests" in out
+
+    fake_server.expired_share = 3 / CHUNKS
+    assert main(["batch", "cancel", str(spec)]) == 0
+    assert "batch-1  small  cancelling" in capsys.readouterr().out
+    assert main(["build", str(spec)]) == 0  # reads the cancelled batch's partial output, sends only the rest
+    first, second = (fake_server.batches[f"batch-{n}"]["lines"] for n in (1, 2))
+    assert {line["custom_id"] for line in second} == {line["custom_id"] for line in first[3:]}
+    assert main(["batch", "status", str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert "batch-1  small  cancelled" in out and "batch-2  small  completed" in out
+
+
+def _run_batch_file(requests: Path, results: Path) -> None:
+    """What `vllm run-batch -i requests -o results` does, answered by the fake server's model."""
+    from fake_openai import FakeOpenAI
+
+    model = FakeOpenAI()
+    rows = []
+    for number, text in enumerate(requests.read_text(encoding="utf-8").splitlines(), 1):
+        line = json.loads(text)
+        payload = model._payload(line["body"], default_reply(line["body"], number), number, chat=True)
+        response = {"status_code": 200, "request_id": f"r{number}", "body": payload}
+        rows.append({"id": f"r{number}", "custom_id": line["custom_id"], "response": response, "error": None})
+    rows.append({"id": "x", "custom_id": "not-ours", "response": {"status_code": 200, "body": payload}})
+    results.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+
+
+def test_export_for_vllm_run_batch_then_import_then_an_offline_build(project, fake_server, tmp_path, capsys):
+    spec = _spec(project, "http://127.0.0.1:9/v1", batch=False)  # no server: local GPUs, no API
+    requests, results = tmp_path / "requests.jsonl", tmp_path / "results.jsonl"
+    assert main(["batch", "export", str(spec), "--step", "generate", "-o", str(requests)]) == 0
+    assert requests.read_text() == ""  # generate waits for the filter
+    assert f"{CHUNKS} calls of other steps are not cached yet" in capsys.readouterr().err
+    for step in ("filter", "generate"):
+        assert main(["batch", "export", str(spec), "--step", step, "-o", str(requests)]) == 0
+        lines = [json.loads(text) for text in requests.read_text().splitlines()]
+        assert len(lines) == CHUNKS
+        assert {line["url"] for line in lines} == {"/v1/chat/completions"}
+        assert {line["body"]["model"] for line in lines} == {"small-model" if step == "filter" else "large-model"}
+        _run_batch_file(requests, results)
+        assert main(["batch", "import", str(results), "--spec", str(spec)]) == 0
+        assert f"{CHUNKS} results stored in the cache, 0 errors, 1 ids this cache never exported" in (
+            capsys.readouterr().out
+        )
+    assert main(["build", str(spec), "--offline"]) == 0
+    records = json.loads((project.root / "out" / "axolotl_correction_conversations.json").read_text())
+    assert len(records) == CHUNKS
+
+    # the same release as an online build against the same model
+    offline = _release(project.root)
+    online_spec = spec.with_name("online.yaml")
+    online_spec.write_text(spec.read_text().replace("http://127.0.0.1:9/v1", fake_server.base_url), encoding="utf-8")
+    (project.root / ".corrigenda-cache").rename(tmp_path / "offline-cache")
+    assert main(["build", str(online_spec)]) == 0
+    assert (
+        _release(project.root)["axolotl_correction_conversations.json"]
+        == offline["axolotl_correction_conversations.json"]
+    )

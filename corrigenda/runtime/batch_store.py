@@ -102,6 +102,16 @@ class BatchStore:
         )
         yield from cursor
 
+    def wanted(self, step: str | None = None, other_than: bool = False) -> Iterator[tuple[str, str]]:
+        """(key, line) of the calls the last pass asked for with no answer yet: of `step`, or of every other step."""
+        query = (
+            "SELECT c.key, c.line FROM batch_calls c WHERE c.wanted = 1 "
+            "AND NOT EXISTS (SELECT 1 FROM calls WHERE calls.key = c.key)"
+        )
+        if step is not None:
+            query += " AND c.step != ?" if other_than else " AND c.step = ?"
+        yield from self.db.execute(query + " ORDER BY c.rowid", () if step is None else (step,))
+
     def call(self, key: str) -> tuple[str, str, str, str] | None:
         """(model, step, item, line) of a call sent in a batch or exported, or None."""
         return self.db.execute("SELECT model, step, item, line FROM batch_calls WHERE key = ?", (key,)).fetchone()
