@@ -92,7 +92,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         endpoint = f" at {plan.endpoints[name]}" if plan.endpoints.get(name) else ""
         console.print(f"  {name}: {model.engine} {model.model}{endpoint}, concurrency {model.concurrency}")
     steps = Table(title="estimate before spending", title_justify="left")
-    for column in ("step", "model", "requests", "input tokens", "output tokens", "USD"):
+    for column in ("step", "model", "requests", "input tokens", "output tokens", "USD", "batch"):
         steps.add_column(column, justify="left" if column in ("step", "model") else "right", no_wrap=True)
     notes: dict[str, list[str]] = {}
     for row in result.steps:
@@ -103,6 +103,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             f"{row.input_tokens:,}",
             f"{row.output_tokens:,}",
             f"{row.usd:.4f}",
+            f"{row.batch_usd:.4f}",
         )
         notes.setdefault(row.note, []).append(row.step)
     console.print(steps)
@@ -112,6 +113,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     console.print(
         f"total: about ${result.usd:.4f} (one call per chunk and step; the filter usually lowers it, retries raise it)"
     )
+    console.print(f"through batch APIs (`build --batch`): about ${result.batch_usd:.4f}")
     if args.probe:
         console.print("endpoints:")
         for line in probe(plan) or ["none: every step runs on the built-in engine"]:

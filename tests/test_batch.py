@@ -278,3 +278,16 @@ def test_export_for_vllm_run_batch_then_import_then_an_offline_build(project, fa
         _release(project.root)["axolotl_correction_conversations.json"]
         == offline["axolotl_correction_conversations.json"]
     )
+
+
+def test_plan_shows_the_online_and_the_batch_total(project, capsys):
+    spec = _spec(project, "http://127.0.0.1:9/v1", batch=False)
+    spec.write_text(
+        spec.read_text().replace("output_per_million: 4.0}", "output_per_million: 4.0, batch_discount: 0.4}")
+    )
+    assert main(["plan", str(spec)]) == 0
+    out = capsys.readouterr().out
+    online = float(out.split("total: about $")[1].split()[0])
+    batch = float(out.split("through batch APIs (`build --batch`): about $")[1].split()[0])
+    assert online > 0 and 0.4 * online < batch < 0.5 * online  # the large model at 0.4, the small one at 0.5
+    assert "…" not in out  # the batch column still fits 80 columns
