@@ -26,8 +26,14 @@ def request_line(key: str, url: str, body: dict[str, Any]) -> str:
 @dataclass
 class RequestFile:
     path: Path
-    keys: list[str]  # at most MAX_REQUESTS: bounded by the file, not by the build
+    requests: int
     size: int
+
+    def keys(self) -> Iterator[str]:
+        """The custom ids, read back from the file: nothing per call is held in memory."""
+        with open(self.path, "rb") as lines:
+            for line in lines:
+                yield json.loads(line)["custom_id"]
 
 
 def write_request_files(
@@ -37,24 +43,25 @@ def write_request_files(
     max_requests: int = MAX_REQUESTS,
     max_bytes: int = MAX_BYTES,
 ) -> Iterator[RequestFile]:
-    """(key, line) pairs into `folder/stem-N.jsonl` files, each within the limits, each yielded once it is closed."""
+    """(key, line) pairs (the key is the line's custom_id) into `folder/stem-N.jsonl` files, each within the
+    limits, each yielded once it is closed."""
     folder.mkdir(parents=True, exist_ok=True)
     number, handle, current = 0, None, None
     try:
-        for key, line in lines:
+        for _key, line in lines:
             data = line.encode("utf-8") + b"\n"
             if len(data) > max_bytes:
                 raise ValueError(f"one request is {len(data)} bytes, over the batch file limit of {max_bytes}")
-            if current is not None and (len(current.keys) >= max_requests or current.size + len(data) > max_bytes):
+            if current is not None and (current.requests >= max_requests or current.size + len(data) > max_bytes):
                 handle.close()
                 yield current
                 current = None
             if current is None:
                 number += 1
-                current = RequestFile(folder / f"{stem}-{number}.jsonl", [], 0)
+                current = RequestFile(folder / f"{stem}-{number}.jsonl", 0, 0)
                 handle = open(current.path, "wb")  # noqa: SIM115 - closed when the file is full or at the end
             handle.write(data)
-            current.keys.append(key)
+            current.requests += 1
             current.size += len(data)
         if current is not None:
             handle.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 BATCH_SCHEMA = (
@@ -116,7 +116,7 @@ class BatchStore:
         """(model, step, item, line) of a call sent in a batch or exported, or None."""
         return self.db.execute("SELECT model, step, item, line FROM batch_calls WHERE key = ?", (key,)).fetchone()
 
-    def record_batch(self, row: BatchRow, keys: list[str]) -> None:
+    def record_batch(self, row: BatchRow, keys: Iterable[str]) -> None:
         """A batch exists at the provider: stored with its calls in one transaction, before anything else happens."""
         now = time.time()
         with self.db:
@@ -128,7 +128,7 @@ class BatchStore:
             )
             self.db.executemany(
                 "UPDATE batch_calls SET batch_id = ?, submissions = submissions + 1, error = NULL WHERE key = ?",
-                [(row.id, key) for key in keys],
+                ((row.id, key) for key in keys),
             )
 
     def update(self, batch_id: str, status: str, output: str | None, error: str | None, done: int, failed: int) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import openai
 
 from corrigenda.errors import EXIT_INTERRUPTED, CorrigendaError
-from corrigenda.runtime.batch_files import Result, read_results, request_line, write_request_files
+from corrigenda.runtime.batch_files import RequestFile, Result, read_results, request_line, write_request_files
 from corrigenda.runtime.batch_store import TERMINAL, BatchRow, BatchStore
 from corrigenda.runtime.budget import Budget
 from corrigenda.runtime.cache import CallCache
@@ -111,9 +111,9 @@ class Batcher:
 
         with tempfile.TemporaryDirectory(prefix="corrigenda-batch-") as folder:
             for request_file in write_request_files(pairs(), Path(folder), caller.name):
-                batch_id = await self._submit(caller, request_file.path, request_file.keys)
+                batch_id = await self._submit(caller, request_file)
                 self._reserved[batch_id], held[0] = held[0], 0.0
-                sent += len(request_file.keys)
+                sent += request_file.requests
                 request_file.path.unlink()
         return sent + await self.finish_live(caller)
 
@@ -129,16 +129,17 @@ class Batcher:
                     return
             yield key, line, usd
 
-    async def _submit(self, caller: Any, path: Path, keys: list[str]) -> str:
+    async def _submit(self, caller: Any, request_file: RequestFile) -> str:
         client = self._client(caller)
         url = "/v1/completions" if caller.model.mode == "completion" else "/v1/chat/completions"
-        with open(path, "rb") as handle:
-            uploaded = await client.files.create(file=(path.name, handle), purpose="batch")
+        with open(request_file.path, "rb") as handle:
+            uploaded = await client.files.create(file=(request_file.path.name, handle), purpose="batch")
         batch = await client.batches.create(input_file_id=uploaded.id, endpoint=url, completion_window="24h")
         endpoint = caller.backend.endpoint
-        row = BatchRow(batch.id, caller.name, endpoint, uploaded.id, None, None, batch.status, len(keys), 0, 0, False)
-        self.store.record_batch(row, keys)
-        self.note(f"batch {batch.id}: {len(keys)} {caller.name} calls submitted")
+        size = request_file.requests
+        row = BatchRow(batch.id, caller.name, endpoint, uploaded.id, None, None, batch.status, size, 0, 0, False)
+        self.store.record_batch(row, request_file.keys())
+        self.note(f"batch {batch.id}: {size} {caller.name} calls submitted")
         return batch.id
 
     async def finish_live(self, caller: Any) -> int:
