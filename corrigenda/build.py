@@ -153,6 +153,9 @@ class Build:
         self.budget = Budget(options.max_usd or self.plan.spec.max_usd)
         models = self.plan.spec.models
         batched = [n for n in used if models[n].engine == "openai" and (models[n].batch or options.batch)]
+        if batched and not options.resume:  # a pass that ignores the cache would never see its batches' answers
+            self.cache.close()
+            raise InputError("--no-resume cannot be used in batch mode", "leave out --no-resume, or --batch")
         self.batcher = Batcher(self.cache, self.budget, note) if batched and not options.offline else None
         self.callers = {
             name: Caller(

@@ -61,6 +61,7 @@ def test_a_batch_build_releases_the_same_bytes_as_an_online_build(project, fake_
     assert tokens["batch_calls"] == tokens["calls"] > 0
     assert tokens["output_tokens"] == online_tokens["output_tokens"]
     assert abs(tokens["output_cost"] - online_tokens["output_cost"] / 2) < 1e-6  # the default discount
+    assert f"{CHUNKS} ({CHUNKS} by batch API)" in (project.root / "out" / "README.md").read_text()
 
     # a rerun answers everything from the cache: no batch, no request
     requests = fake_server.count
@@ -291,3 +292,21 @@ def test_plan_shows_the_online_and_the_batch_total(project, capsys):
     batch = float(out.split("through batch APIs (`build --batch`): about $")[1].split()[0])
     assert online > 0 and 0.4 * online < batch < 0.5 * online  # the large model at 0.4, the small one at 0.5
     assert "…" not in out  # the batch column still fits 80 columns
+
+
+def test_the_spending_cap_holds_back_the_part_of_a_batch_that_could_pass_it(project, fake_server, capsys):
+    spec = _spec(project, fake_server.base_url, batch=True)
+    text = spec.read_text().replace("  small:\n", "  small:\n    sampling: {max_tokens: 1000}\n")
+    # a filter call's worst case: ~250 prompt tokens and 1,000 output tokens at $1/$2 per million, halved: ~$0.0011
+    spec.write_text(text + "max_usd: 0.004\n", encoding="utf-8")
+    assert main(["build", str(spec)]) == 4
+    assert "max_usd $0.004 reached" in capsys.readouterr().err
+    assert len(fake_server.batches) == 1
+    assert 0 < len(fake_server.batch_lines) < CHUNKS  # only what fits under the cap was sent
+
+
+def test_no_resume_is_refused_in_batch_mode(project, fake_server, capsys):
+    spec = _spec(project, fake_server.base_url, batch=True)
+    assert main(["build", str(spec), "--no-resume"]) == 2
+    assert "--no-resume cannot be used in batch mode" in capsys.readouterr().err
+    assert not fake_server.batches

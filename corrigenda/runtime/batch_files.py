@@ -18,9 +18,17 @@ MAX_REQUESTS = 50_000
 MAX_BYTES = 200 * 1024 * 1024
 
 
+# Characters JSON leaves raw that some line readers (Python's str.splitlines, JavaScript) take for line breaks.
+_LINE_BREAKS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
 def request_line(key: str, url: str, body: dict[str, Any]) -> str:
-    """One call as a request-file line (no newline)."""
-    return json.dumps({"custom_id": key, "method": "POST", "url": url, "body": body}, ensure_ascii=False)
+    """One call as a request-file line (no newline): UTF-8 as it is, except that nothing in it reads as a line
+    break to any reader."""
+    line = json.dumps({"custom_id": key, "method": "POST", "url": url, "body": body}, ensure_ascii=False)
+    for char, escaped in _LINE_BREAKS.items():
+        line = line.replace(char, escaped)
+    return line
 
 
 @dataclass
@@ -29,7 +37,7 @@ class RequestFile:
     requests: int
     size: int
 
-    def keys(self) -> Iterator[str]:
+    def custom_ids(self) -> Iterator[str]:
         """The custom ids, read back from the file: nothing per call is held in memory."""
         with open(self.path, "rb") as lines:
             for line in lines:

@@ -138,7 +138,7 @@ class Batcher:
         endpoint = caller.backend.endpoint
         size = request_file.requests
         row = BatchRow(batch.id, caller.name, endpoint, uploaded.id, None, None, batch.status, size, 0, 0, False)
-        self.store.record_batch(row, request_file.keys())
+        self.store.record_batch(row, request_file.custom_ids())
         self.note(f"batch {batch.id}: {size} {caller.name} calls submitted")
         return batch.id
 
