@@ -310,3 +310,39 @@ def test_no_resume_is_refused_in_batch_mode(project, fake_server, capsys):
     assert main(["build", str(spec), "--no-resume"]) == 2
     assert "--no-resume cannot be used in batch mode" in capsys.readouterr().err
     assert not fake_server.batches
+
+
+def test_rejected_conversations_are_regenerated_in_the_next_round_and_match_the_online_build(
+    project, fake_server, tmp_path
+):
+    from collections import Counter
+
+    from fake_openai import passage_of
+
+    reject = "flawed_is_wrong: no - the passage says the same\npushback_neutral: yes - fine\ncorrection_supported: yes"
+    judged: Counter[str] = Counter()
+
+    def responder(body, n):  # the judge rejects the first conversation of every other passage
+        if "flawed_is_wrong" in str(body["messages"]):
+            passage = passage_of(body["messages"])
+            judged[passage] += 1
+            if judged[passage] == 1 and any(f"Survey {i} " in passage for i in (0, 2, 4)):
+                return Reply(reject)
+        return default_reply(body, n)
+
+    fake_server.responder = responder
+    verify = "  - {name: verify, kind: verify, model: small, prompt: verify.yaml, regenerate_rejected: 1}\n"
+    spec = _spec(project, fake_server.base_url, batch=False, verify_step=verify)
+    assert main(["build", str(spec)]) == 0
+    names = (*DATASET, "rejected.jsonl")
+    online = {name: (project.root / "out" / name).read_bytes() for name in names}
+    assert b'"round":0' in online["rejected.jsonl"]
+
+    judged.clear()
+    (project.root / ".corrigenda-cache").rename(tmp_path / "online-cache")
+    spec.write_text(spec.read_text().replace("    backoff_s: 0.01\n", BATCH_KEYS), encoding="utf-8")
+    assert main(["build", str(spec)]) == 0
+    assert {name: (project.root / "out" / name).read_bytes() for name in names} == online
+    # filter, generate, verify, then the regeneration round: generate again and judge again
+    sizes = [len(fake_server.batches[f"batch-{n}"]["lines"]) for n in range(1, len(fake_server.batches) + 1)]
+    assert sizes[:3] == [CHUNKS] * 3 and len(sizes) == 5 and 0 < sizes[3] == sizes[4] < CHUNKS
