@@ -62,7 +62,9 @@ def cmd_cancel(args: argparse.Namespace) -> int:
                     batch = await client.batches.cancel(row.id)
                 finally:
                     await client.close()
-                store.update(row.id, batch.status, batch.output_file_id, batch.error_file_id, 0, 0)
+                counts = batch.request_counts
+                done, failed = (counts.completed, counts.failed) if counts else (row.completed, row.failed)
+                store.update(row.id, batch.status, batch.output_file_id, batch.error_file_id, done, failed)
                 print(f"{row.id}  {row.model}  {batch.status}")
 
         asyncio.run(cancel())
