@@ -64,6 +64,7 @@ bench: install
 	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/progress_eta.py
+	$(BIN)/python bench/batch_files.py
 
 schema: install
 	$(BIN)/python -m corrigenda.compiler.spec_schema schemas/spec.schema.json

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sqlite3
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -33,12 +34,14 @@ from corrigenda.emit.writers import (
     write_jsonl,
     write_meta_dataset,
 )
-from corrigenda.errors import CacheError, InputError, OutputError
+from corrigenda.errors import BudgetReached, CacheError, InputError, OutputError
 from corrigenda.heuristic.backend import HeuristicBackend
 from corrigenda.heuristic.facts import FactPool
 from corrigenda.ingest.corpus import Chunk, IngestionReport, discover, iter_chunks, read_documents
+from corrigenda.runtime.batcher import Batcher, BatchesInterrupted
+from corrigenda.runtime.budget import Budget
 from corrigenda.runtime.cache import CallCache
-from corrigenda.runtime.caller import Caller
+from corrigenda.runtime.caller import Caller, StepStats
 from corrigenda.runtime.chunk_count import ChunkCount
 from corrigenda.runtime.debug_log import read_debug, record_id
 from corrigenda.runtime.dedupe import DuplicateFinder
@@ -49,6 +52,13 @@ from corrigenda.runtime.pipeline import Pipeline
 from corrigenda.runtime.probe import probe
 from corrigenda.runtime.progress import Progress
 from corrigenda.runtime.steps import StepRunner
+from corrigenda.runtime.usage import ModelUsage
+
+
+def note(text: str) -> None:
+    """Batch progress, a line at a time on stderr (a batch runs for minutes to hours)."""
+    print(text, file=sys.stderr, flush=True)
+
 
 GATE_FAILURES = "gate_failures.json"
 
@@ -75,6 +85,8 @@ class BuildOptions:
     out: Path | None = None
     interactive: bool | None = None  # None: a live display when stderr is a terminal
     probe: bool = True  # check every endpoint before the first call (never offline or on heuristic models)
+    batch: bool = False  # every openai-engine model through its batch API (as `batch: true` on each)
+    max_usd: float | None = None  # overrides the spec's max_usd
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:  # never "0 means everything": a cost trap on a paid endpoint
@@ -139,6 +151,13 @@ class Build:
         self.release.check_location([cache, *self._sources()])  # before the cache is created, maybe inside it
         self.cache = CallCache(cache)
         used = list(dict.fromkeys(step.model for step in self.plan.spec.steps))
+        self.budget = Budget(options.max_usd or self.plan.spec.max_usd)
+        models = self.plan.spec.models
+        batched = [n for n in used if models[n].engine == "openai" and (models[n].batch or options.batch)]
+        if batched and not options.resume:  # a pass that ignores the cache would never see its batches' answers
+            self.cache.close()
+            raise InputError("--no-resume cannot be used in batch mode", "leave out --no-resume, or --batch")
+        self.batcher = Batcher(self.cache, self.budget, note) if batched and not options.offline else None
         self.callers = {
             name: Caller(
                 name,
@@ -147,6 +166,8 @@ class Build:
                 self.cache,
                 offline=options.offline,
                 read_cache=options.resume,
+                batch=self.batcher if name in batched else None,
+                budget=self.budget,
             )
             for name in used
         }
@@ -166,8 +187,39 @@ class Build:
         chunks = iter_chunks(self.plan.spec.inputs, Path(self.plan.base_dir), self.report)
         return itertools.islice(chunks, self.options.limit) if self.options.limit is not None else chunks
 
+    async def collect_pass(self, needs_facts: bool) -> int:
+        """One pass over the items that answers what the cache can and records, for a batch, every call it cannot;
+        the items that needed one (they stop there)."""
+        assert self.batcher is not None
+        self.batcher.store.forget_wants()
+        collect = Pipeline(self.runners, _window(self.plan), None, collect=False)
+        await collect.run(_items(self.chunks(), needs_facts))
+        return collect.deferred
+
+    @property
+    def needs_facts(self) -> bool:
+        return any(c.backend.identity["engine"] == "heuristic" for c in self.callers.values())
+
+    async def _batch_rounds(self, needs_facts: bool) -> None:
+        """Batch mode: passes over the items, each sending what the cache lacks as batches and waiting for them,
+        until a pass needs nothing new; the pipeline run after it then answers every call from the cache."""
+        assert self.batcher is not None
+        batched = [caller for caller in self.callers.values() if caller.batch is not None]
+        try:
+            while not self.budget.reached:
+                if not await self.collect_pass(needs_facts) or not await self.batcher.run_round(batched):
+                    break
+        finally:
+            await self.batcher.close()
+        for runner in self.runners:  # the passes counted cached answers again and again; the real run counts once
+            runner.stats = StepStats()
+        for caller in self.callers.values():
+            caller.usage = ModelUsage(caller.name, caller.model.model, caller.model.pricing)
+
     async def _run_pipeline(self) -> list[Item]:
         needs_facts = any(c.backend.identity["engine"] == "heuristic" for c in self.callers.values())
+        if self.batcher is not None:
+            await self._batch_rounds(needs_facts)
         pipeline = Pipeline(self.runners, _window(self.plan), self.out_dir / "debug_outputs")
         # The planned total is counted beside the run, so the first request does not wait for it.
         planned = ChunkCount(self.plan.spec.inputs, Path(self.plan.base_dir), self.options.limit).start()
@@ -219,6 +271,16 @@ class Build:
         try:
             try:
                 items = run_sync(self._run_pipeline)
+            except KeyboardInterrupt:
+                live = self.batcher.store.batches(live_only=True) if self.batcher else []
+                if live:
+                    raise BatchesInterrupted(
+                        f"interrupted while {len(live)} batch(es) run at the provider; they keep running and every "
+                        "result already in is cached",
+                        "rerun the same command to collect their results (nothing is sent twice), or stop them "
+                        "with `corrigenda batch cancel SPEC`",
+                    ) from None
+                raise
             finally:
                 self.cache.close()
             result = self._finish(items)
@@ -243,6 +305,13 @@ class Build:
             self.release.close()
         result.wall_s = time.monotonic() - started
         result.requests = sum(c.usage.requests_this_run for c in self.callers.values())
+        if self.budget.reached:
+            raise BudgetReached(
+                f"max_usd ${self.budget.cap:g} reached: ${self.budget.spent:.4f} spent, no further request or batch "
+                "was sent; nothing was released",
+                f"every finished call is cached; raise max_usd (or --max-usd) and rerun to go on. Reports and the "
+                f"card are in {self.release.failed}",
+            )
         return result
 
     def _meta_entries(self, items: list[Item]) -> Iterator[dict[str, Any]]:
@@ -337,6 +406,16 @@ class Build:
                 "problems": [{"record": p.index, "item": p.item, "rule": p.rule} for p in problems],
             }
             write_json(gate_file, gate)
+            if self.budget.reached:  # the card says how far the money went
+                cap = ReasonTable(
+                    "Spending cap",
+                    ["max_usd", "spent USD", "chunks built"],
+                    [[f"{self.budget.cap:g}", f"{self.budget.spent:.4f}", str(len(items))]],
+                )
+                card = render_card(
+                    self.plan, counts, [cap], usage, records, dict(Counter(i.chunk.source for i in items))
+                )
+                files.append(write_card(self.out_dir, card))
             result.files = self.release.refuse([*files, gate_file])  # the previous release stays as it was
             result.reports_dir = self.release.failed
             return result
@@ -363,6 +442,8 @@ class Build:
 
     def _refusal(self, counts: dict[str, int], problems: list[GateProblem], records: list[Any]) -> str | None:
         """Why nothing may be released, or None."""
+        if self.budget.reached:
+            return f"max_usd ${self.budget.cap:g} reached after ${self.budget.spent:.4f}: some chunks were not built"
         if problems:
             return f"{len(problems)} record problem(s) broke the schema gate"
         if not records:

@@ -94,7 +94,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         endpoint = f" at {plan.endpoints[name]}" if plan.endpoints.get(name) else ""
         console.print(f"  {name}: {model.engine} {model.model}{endpoint}, concurrency {model.concurrency}")
     steps = Table(title="estimate before spending", title_justify="left")
-    for column in ("step", "model", "requests", "input tokens", "output tokens", "USD"):
+    for column in ("step", "model", "requests", "input tokens", "output tokens", "USD", "batch"):
         steps.add_column(column, justify="left" if column in ("step", "model") else "right", no_wrap=True)
     notes: dict[str, list[str]] = {}
     for row in result.steps:
@@ -105,6 +105,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             f"{row.input_tokens:,}",
             f"{row.output_tokens:,}",
             f"{row.usd:.4f}",
+            f"{row.batch_usd:.4f}",
         )
         notes.setdefault(row.note, []).append(row.step)
     console.print(steps)
@@ -114,6 +115,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     console.print(
         f"total: about ${result.usd:.4f} (one call per chunk and step; the filter usually lowers it, retries raise it)"
     )
+    console.print(f"through batch APIs (`build --batch`): about ${result.batch_usd:.4f}")
     if args.probe:
         console.print("endpoints:")
         for line in probe(plan) or ["none: every step runs on the built-in engine"]:
@@ -133,6 +135,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         limit=args.limit,
         out=Path(args.out) if args.out else None,
         probe=args.probe,
+        batch=args.batch,
+        max_usd=args.max_usd,
     )
     build = Build(compiled, options)
     result = build.run()  # an unwritable output, a broken cache or a second build: a CorrigendaError, before spending
@@ -261,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="check every endpoint before the first call (default); --no-probe skips the check",
     )
     build.add_argument("--json", action="store_true", help="one JSON object on stdout: counts, usage, gate, paths")
+    build.add_argument("--batch", action="store_true", help="every model through its endpoint's batch API")
+    build.add_argument("--max-usd", type=float, help="spending cap in USD (overrides the spec's max_usd)")
     build.set_defaults(run=cmd_build)
 
     check = commands.add_parser("check", help="gate an existing dataset file or release directory")
@@ -296,6 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-verify", dest="verify", action="store_false", help="leave out the verify step (Augmentoolkit has none)"
     )
     imp.set_defaults(run=cmd_import)
+    from corrigenda.batch_cli import add_batch_commands
+
+    add_batch_commands(commands)
     return parser
 
 

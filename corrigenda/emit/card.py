@@ -87,7 +87,7 @@ def render_card(
                 model.engine,
                 entry.model,
                 plan.endpoints.get(entry.name) or "-",
-                entry.calls,
+                f"{entry.calls}" + (f" ({entry.batch_calls} by batch API)" if entry.batch_calls else ""),
                 f"{entry.input_tokens:,}",
                 f"{entry.output_tokens:,}",
                 f"{entry.reasoning_tokens:,}" + (" (estimated)" if entry.reasoning_estimated_calls else ""),

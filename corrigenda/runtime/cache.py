@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from corrigenda.errors import CacheError
+from corrigenda.runtime.batch_store import BATCH_SCHEMA
 
-SCHEMA_VERSION = 1  # PRAGMA user_version; 0 is a cache written before versions were recorded (the same table)
+SCHEMA_VERSION = 2  # PRAGMA user_version; 0: before versions were recorded; 2 added the batch tables (batch_store.py)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -118,6 +119,8 @@ class CallCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process kills, fast commits
             self._db.execute(SCHEMA)
+            for statement in BATCH_SCHEMA:
+                self._db.execute(statement)
             if version < SCHEMA_VERSION:
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.OperationalError as exc:  # read-only file or folder, locked, out of space
@@ -150,6 +153,11 @@ class CallCache:
             "INSERT OR REPLACE INTO calls (key, step, item, model, response, created) VALUES (?, ?, ?, ?, ?, ?)",
             (key, step, item, model, json.dumps(response, ensure_ascii=False), time.time()),
         )
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for the batch bookkeeping that lives in the same file (batch_store.py)."""
+        return self._db
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]

@@ -16,6 +16,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from corrigenda.runtime.caller import Deferred
 from corrigenda.runtime.debug_log import DebugLog, chunk_record
 from corrigenda.runtime.item import ACCEPTED, PENDING, REJECTED, Item
 from corrigenda.runtime.steps import StepRunner
@@ -52,6 +53,7 @@ class Pipeline:
         self.on_item_done = on_item_done
         self.collect = collect  # False: finished items go only to on_item_done (memory flat in the item count)
         self.ingested = 0
+        self.deferred = 0  # items stopped by a call that waits for a batch or for the spending cap
         self._debug: DebugLog | None = None
 
     def _write_debug(self, item: Item) -> None:
@@ -71,12 +73,16 @@ class Pipeline:
             self._debug.write(step, item.chunk.chunk_id, record)
 
     async def process(self, item: Item) -> Item:
-        for index, runner in enumerate(self.runners):
-            if item.outcome != PENDING:
-                break
-            await runner.run(item)
-            if runner.step.kind == "verify":
-                await self._regenerate(item, runner, self.runners[:index])
+        try:
+            for index, runner in enumerate(self.runners):
+                if item.outcome != PENDING:
+                    break
+                await runner.run(item)
+                if runner.step.kind == "verify":
+                    await self._regenerate(item, runner, self.runners[:index])
+        except Deferred:  # taken up again on the next pass once its batch is in (or never, at the spending cap)
+            self.deferred += 1
+            return item
         if item.outcome == PENDING:
             item.finish(ACCEPTED)
         self._write_debug(item)
@@ -119,8 +125,9 @@ class Pipeline:
 
         async def worker() -> None:
             while (item := await queue.get()) is not None:
+                deferred = self.deferred
                 done = await self.process(item)
-                if self.collect:
+                if self.collect and self.deferred == deferred:
                     finished.append(done)
 
         self._debug = DebugLog(self.debug_dir) if self.debug_dir is not None else None
