@@ -69,10 +69,17 @@ def _items(count: int):
 
 
 async def run_runtime(
-    base_url: str, calls: int, concurrency: int, work_dir: Path, debug: bool = True, results: bool = True
+    base_url: str,
+    calls: int,
+    concurrency: int,
+    work_dir: Path,
+    debug: bool = True,
+    results: bool = True,
+    debug_into: str = "debug_outputs",
 ) -> float:
-    """What a build does per call: render, request, cache, parse, validate, and (`debug`) write the item's debug
-    file. With `results`, finished items are stored, and found again on a rerun in the same `work_dir`."""
+    """What a build does per call: render, request, cache, parse, validate, and (`debug`) append the item's debug
+    line to `debug_into`. With `results`, finished items are stored, and found again on a rerun in the same
+    `work_dir`, their debug lines taken from `debug_outputs` (the previous release's, as a build does)."""
     from corrigenda.compiler.spec import ModelSpec, StepSpec
     from corrigenda.runtime.cache import CallCache
     from corrigenda.runtime.caller import Caller
@@ -93,8 +100,8 @@ async def run_runtime(
         accepted[0] += item.outcome == ACCEPTED
 
     # A build also keeps each finished item's conversation for the output file; the runtime itself keeps nothing.
-    debug_dir = work_dir / "debug_outputs" if debug else None
-    stored = ItemResults(caller.cache, "bench", [runner], debug_dir) if results else None
+    debug_dir = work_dir / debug_into if debug else None
+    stored = ItemResults(caller.cache, "bench", [runner], work_dir / "debug_outputs") if results else None
     pipeline = Pipeline([runner], concurrency, debug_dir, on_item_done=count, collect=False, results=stored)
     started = time.perf_counter()
     await pipeline.run(_items(calls))
@@ -182,12 +189,17 @@ def client_main(base_url: str, calls: int, concurrency: int, baselines: bool) ->
 
 
 def rerun_main(base_url: str, calls: int, concurrency: int) -> None:
-    """A finished run replayed in the same folder: call by call (no stored items, every debug file written again),
-    then from the stored items (one query per batch, debug files left as they are). Zero requests either way."""
+    """A finished run replayed in the same folder, each rerun writing a new debug folder as a build's staging
+    release does: call by call (no stored items, every debug line encoded and written again), then from the stored
+    items (one query per batch, the previous `debug_outputs/STEP.jsonl` linked). Zero requests either way."""
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(run_runtime(base_url, calls, concurrency, Path(tmp)))
-        call_by_call = asyncio.run(run_runtime(base_url, calls, concurrency, Path(tmp), results=False))
-        stored = asyncio.run(run_runtime(base_url, calls, concurrency, Path(tmp)))
+        call_by_call = asyncio.run(
+            run_runtime(base_url, calls, concurrency, Path(tmp), results=False, debug_into="debug_call_by_call")
+        )
+        stored = asyncio.run(run_runtime(base_url, calls, concurrency, Path(tmp), debug_into="debug_rerun"))
+        linked = (Path(tmp) / "debug_rerun" / "generate.jsonl").read_bytes()
+        assert linked == (Path(tmp) / "debug_outputs" / "generate.jsonl").read_bytes(), "debug lines not reused"
     print(json.dumps({"call_by_call_s": call_by_call, "stored_s": stored}))
 
 

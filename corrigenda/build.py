@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import json
 import sqlite3
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -23,10 +24,11 @@ from corrigenda.compiler.compile import Compiled
 from corrigenda.compiler.plan import Plan
 from corrigenda.emit.card import render_card, write_card
 from corrigenda.emit.gate import GateProblem
-from corrigenda.emit.manifest import write_manifest
+from corrigenda.emit.manifest import record_entry, write_manifest
 from corrigenda.emit.reasons import ReasonTable, rejection_tables, unsuitable_table
 from corrigenda.emit.records import build_records
 from corrigenda.emit.release import Release
+from corrigenda.emit.viewer import write_viewer
 from corrigenda.emit.writers import (
     write_axolotl_config,
     write_chat_template,
@@ -34,16 +36,19 @@ from corrigenda.emit.writers import (
     write_jsonl,
     write_meta_dataset,
 )
-from corrigenda.errors import CacheError, InputError, OutputError
+from corrigenda.errors import BudgetReached, CacheError, InputError, OutputError
 from corrigenda.heuristic.backend import HeuristicBackend
 from corrigenda.heuristic.facts import FactPool
 from corrigenda.ingest.corpus import Chunk, IngestionReport, discover, iter_chunks, read_documents
+from corrigenda.runtime.batcher import Batcher, BatchesInterrupted
+from corrigenda.runtime.budget import Budget
 from corrigenda.runtime.cache import CallCache
-from corrigenda.runtime.caller import Caller
+from corrigenda.runtime.caller import Caller, StepStats
 from corrigenda.runtime.chunk_count import ChunkCount
-from corrigenda.runtime.debug_log import debug_name
+from corrigenda.runtime.debug_log import read_debug, record_id
 from corrigenda.runtime.dedupe import DuplicateFinder
 from corrigenda.runtime.item import ACCEPTED, FAILED, REJECTED, UNSUITABLE, Item
+from corrigenda.runtime.loop import run_sync
 from corrigenda.runtime.openai_backend import OpenAIBackend
 from corrigenda.runtime.pipeline import Pipeline
 from corrigenda.runtime.probe import probe
@@ -51,6 +56,13 @@ from corrigenda.runtime.progress import Progress
 from corrigenda.runtime.results import ItemResults
 from corrigenda.runtime.shard import Shard
 from corrigenda.runtime.steps import StepRunner
+from corrigenda.runtime.usage import ModelUsage
+
+
+def note(text: str) -> None:
+    """Batch progress, a line at a time on stderr (a batch runs for minutes to hours)."""
+    print(text, file=sys.stderr, flush=True)
+
 
 GATE_FAILURES = "gate_failures.json"
 
@@ -78,6 +90,8 @@ class BuildOptions:
     interactive: bool | None = None  # None: a live display when stderr is a terminal
     probe: bool = True  # check every endpoint before the first call (never offline or on heuristic models)
     shard: Shard | None = None  # build only this shard's chunks into its own cache; release nothing (see shard.py)
+    batch: bool = False  # every openai-engine model through its batch API (as `batch: true` on each)
+    max_usd: float | None = None  # overrides the spec's max_usd
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:  # never "0 means everything": a cost trap on a paid endpoint
@@ -150,6 +164,13 @@ class Build:
         self.release.check_location([cache, *self._sources()])  # before the cache is created, maybe inside it
         self.cache = CallCache(cache)
         used = list(dict.fromkeys(step.model for step in self.plan.spec.steps))
+        self.budget = Budget(options.max_usd or self.plan.spec.max_usd)
+        models = self.plan.spec.models
+        batched = [n for n in used if models[n].engine == "openai" and (models[n].batch or options.batch)]
+        if batched and not options.resume:  # a pass that ignores the cache would never see its batches' answers
+            self.cache.close()
+            raise InputError("--no-resume cannot be used in batch mode", "leave out --no-resume, or --batch")
+        self.batcher = Batcher(self.cache, self.budget, note) if batched and not options.offline else None
         self.callers = {
             name: Caller(
                 name,
@@ -158,6 +179,8 @@ class Build:
                 self.cache,
                 offline=options.offline,
                 read_cache=options.resume,
+                batch=self.batcher if name in batched else None,
+                budget=self.budget,
             )
             for name in used
         }
@@ -177,9 +200,40 @@ class Build:
         chunks = iter_chunks(self.plan.spec.inputs, Path(self.plan.base_dir), self.report)
         return itertools.islice(chunks, self.options.limit) if self.options.limit is not None else chunks
 
+    async def collect_pass(self, needs_facts: bool) -> int:
+        """One pass over the items that answers what the cache can and records, for a batch, every call it cannot;
+        the items that needed one (they stop there)."""
+        assert self.batcher is not None
+        self.batcher.store.forget_wants()
+        collect = Pipeline(self.runners, _window(self.plan), None, collect=False)
+        await collect.run(_items(self.chunks(), needs_facts, self.options.shard))
+        return collect.deferred
+
+    @property
+    def needs_facts(self) -> bool:
+        return any(c.backend.identity["engine"] == "heuristic" for c in self.callers.values())
+
+    async def _batch_rounds(self, needs_facts: bool) -> None:
+        """Batch mode: passes over the items, each sending what the cache lacks as batches and waiting for them,
+        until a pass needs nothing new; the pipeline run after it then answers every call from the cache."""
+        assert self.batcher is not None
+        batched = [caller for caller in self.callers.values() if caller.batch is not None]
+        try:
+            while not self.budget.reached:
+                if not await self.collect_pass(needs_facts) or not await self.batcher.run_round(batched):
+                    break
+        finally:
+            await self.batcher.close()
+        for runner in self.runners:  # the passes counted cached answers again and again; the real run counts once
+            runner.stats = StepStats()
+        for caller in self.callers.values():
+            caller.usage = ModelUsage(caller.name, caller.model.model, caller.model.pricing)
+
     async def _run_pipeline(self) -> list[Item]:
         needs_facts = any(c.backend.identity["engine"] == "heuristic" for c in self.callers.values())
         shard = self.options.shard
+        if self.batcher is not None:
+            await self._batch_rounds(needs_facts)
         debug = None if shard else self.out_dir / "debug_outputs"  # a shard releases nothing
         results = ItemResults(
             self.cache, self.plan.fingerprint, self.runners, self._previous_debug(), read=self.options.resume
@@ -240,16 +294,27 @@ class Build:
         started = time.monotonic()
         try:
             self.check_inputs()
+            self.release.open()  # locked and staged before anything is asked of an endpoint
             if self.options.probe and not self.options.offline:
                 probe(self.plan)  # a dead endpoint, a bad key or an unknown model stops the build before any call
-            self.release.open()  # locked and staged before the first request
         except BaseException:
+            # Not abandon(): when the lock was refused, the staging folder belongs to the build that holds it.
             self.cache.close()
             self.release.close()
             raise
         try:
             try:
-                items = asyncio.run(self._run_pipeline())
+                items = run_sync(self._run_pipeline)
+            except KeyboardInterrupt:
+                live = self.batcher.store.batches(live_only=True) if self.batcher else []
+                if live:
+                    raise BatchesInterrupted(
+                        f"interrupted while {len(live)} batch(es) run at the provider; they keep running and every "
+                        "result already in is cached",
+                        "rerun the same command to collect their results (nothing is sent twice), or stop them "
+                        "with `corrigenda batch cancel SPEC`",
+                    ) from None
+                raise
             finally:
                 self.cache.close()
             result = self._finish(items)
@@ -274,6 +339,13 @@ class Build:
             self.release.close()
         result.wall_s = time.monotonic() - started
         result.requests = sum(c.usage.requests_this_run for c in self.callers.values())
+        if self.budget.reached:
+            raise BudgetReached(
+                f"max_usd ${self.budget.cap:g} reached: ${self.budget.spent:.4f} spent, no further request or batch "
+                "was sent; nothing was released",
+                f"every finished call is cached; raise max_usd (or --max-usd) and rerun to go on. Reports and the "
+                f"card are in {self.release.failed}",
+            )
         return result
 
     def _run_shard(self) -> BuildResult:
@@ -284,7 +356,7 @@ class Build:
             self.check_inputs()
             if self.options.probe and not self.options.offline:
                 probe(self.plan)
-            items = asyncio.run(self._run_pipeline())
+            items = run_sync(self._run_pipeline)  # works inside a running event loop too (loop.py)
         finally:
             self.cache.close()
         outcomes = Counter(item.outcome for item in items)
@@ -296,18 +368,25 @@ class Build:
                 result.failure_examples.setdefault(item.reason_key, item.reason or item.reason_key)
         result.wall_s = time.monotonic() - started
         result.requests = sum(c.usage.requests_this_run for c in self.callers.values())
+        if self.budget.reached:
+            raise BudgetReached(
+                f"max_usd ${self.budget.cap:g} reached in shard {self.options.shard}: ${self.budget.spent:.4f} spent, "
+                "no further request was sent",
+                "every finished call is in the shard's cache; raise max_usd (or --max-usd) and rerun the shard",
+            )
         return result
 
     def _meta_entries(self, items: list[Item]) -> Iterator[dict[str, Any]]:
         keys = set(self.plan.spec.output.meta_datagen.keys)
+        debug = read_debug(self.out_dir / "debug_outputs")
         for item in items:
             for runner in self.runners:
                 if keys and runner.step.name not in keys:
                     continue
-                path = self.out_dir / "debug_outputs" / runner.step.name / f"{debug_name(item.chunk.chunk_id)}.json"
-                if not path.is_file():
+                record = debug.get(record_id(runner.step.name, item.chunk.chunk_id))
+                if record is None:
                     continue
-                for attempt in json.loads(path.read_text(encoding="utf-8"))["attempts"]:
+                for attempt in record["attempts"]:
                     if attempt.get("raw") is not None:
                         yield {
                             "step": runner.step.name,
@@ -389,6 +468,16 @@ class Build:
                 "problems": [{"record": p.index, "item": p.item, "rule": p.rule} for p in problems],
             }
             write_json(gate_file, gate)
+            if self.budget.reached:  # the card says how far the money went
+                cap = ReasonTable(
+                    "Spending cap",
+                    ["max_usd", "spent USD", "chunks built"],
+                    [[f"{self.budget.cap:g}", f"{self.budget.spent:.4f}", str(len(items))]],
+                )
+                card = render_card(
+                    self.plan, counts, [cap], usage, records, dict(Counter(i.chunk.source for i in items))
+                )
+                files.append(write_card(self.out_dir, card))
             result.files = self.release.refuse([*files, gate_file])  # the previous release stays as it was
             result.reports_dir = self.release.failed
             return result
@@ -396,7 +485,7 @@ class Build:
             files.append(write_input_output(self.out_dir, records))
         if "chat_template" in spec.output.formats:
             files.append(write_chat_template(self.out_dir, records, spec.template))
-        files.append(write_axolotl_config(self.out_dir, spec.template, spec.output.formats))
+        files.append(write_axolotl_config(self.out_dir, spec.template, spec.output.formats, self.release.final))
         if spec.output.meta_datagen.enabled:
             files.append(write_meta_dataset(self.out_dir, self._meta_entries(items)))
         tables = [
@@ -405,14 +494,18 @@ class Build:
             *rejection_tables(rejected_rows, outcomes[REJECTED]),
         ]
         per_source = Counter(item.chunk.source for item in items)
-        card = render_card(self.plan, counts, tables, usage, records, dict(per_source))
+        card = render_card(self.plan, counts, tables, usage, records, dict(per_source), release_dir=self.release.final)
         files.append(write_card(self.out_dir, card))
-        files.append(write_manifest(self.out_dir, self.plan, files, counts))
+        files.append(write_viewer(self.out_dir, f"{spec.name}: {len(records)} conversations"))
+        index = [record_entry(r.item, r.source, r.segments) for r in records]
+        files.append(write_manifest(self.out_dir, self.plan, files, counts, index))
         result.files, result.released = self.release.publish(files), True
         return result
 
     def _refusal(self, counts: dict[str, int], problems: list[GateProblem], records: list[Any]) -> str | None:
         """Why nothing may be released, or None."""
+        if self.budget.reached:
+            return f"max_usd ${self.budget.cap:g} reached after ${self.budget.spent:.4f}: some chunks were not built"
         if problems:
             return f"{len(problems)} record problem(s) broke the schema gate"
         if not records:

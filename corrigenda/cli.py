@@ -16,6 +16,7 @@ from corrigenda.compiler.compile import compile_spec
 from corrigenda.compiler.estimate import estimate
 from corrigenda.errors import EXIT_BAD_INPUT, EXIT_GATE, EXIT_INTERRUPTED, EXIT_OK, CorrigendaError, UsageError
 from corrigenda.ingest.corpus import IngestionReport, iter_chunks
+from corrigenda.machine import build_json, check_json, emit, error_json, plan_json
 from corrigenda.runtime.shard import Shard
 
 
@@ -68,17 +69,18 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     compiled = compile_spec(spec_path(args.spec))
     plan = compiled.plan
-    if args.json:
-        if args.probe:
-            probe(plan)  # problems go to stderr with exit 3; the JSON stays clean
-        print(plan.model_dump_json(indent=2))
-        return EXIT_OK
     for warning in compiled.warnings:
         print(warning, file=sys.stderr)
     report = IngestionReport()
     result = estimate(compiled, iter_chunks(plan.spec.inputs, Path(plan.base_dir), report))
     violations = report.policy_violations(plan.spec.inputs.on_unreadable)
     _print_unreadable(violations)
+    if args.json:
+        data = plan_json(plan, result, report, compiled.warnings, violations)
+        if args.probe and not violations:
+            data["endpoints"] = probe(plan)  # a problem raises (exit 3), reported as JSON by `main`
+        emit(data)
+        return EXIT_BAD_INPUT if violations else EXIT_OK
     if violations:
         return EXIT_BAD_INPUT
     console = _console()
@@ -93,7 +95,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         endpoint = f" at {plan.endpoints[name]}" if plan.endpoints.get(name) else ""
         console.print(f"  {name}: {model.engine} {model.model}{endpoint}, concurrency {model.concurrency}")
     steps = Table(title="estimate before spending", title_justify="left")
-    for column in ("step", "model", "requests", "input tokens", "output tokens", "USD"):
+    for column in ("step", "model", "requests", "input tokens", "output tokens", "USD", "batch"):
         steps.add_column(column, justify="left" if column in ("step", "model") else "right", no_wrap=True)
     notes: dict[str, list[str]] = {}
     for row in result.steps:
@@ -104,6 +106,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             f"{row.input_tokens:,}",
             f"{row.output_tokens:,}",
             f"{row.usd:.4f}",
+            f"{row.batch_usd:.4f}",
         )
         notes.setdefault(row.note, []).append(row.step)
     console.print(steps)
@@ -113,6 +116,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     console.print(
         f"total: about ${result.usd:.4f} (one call per chunk and step; the filter usually lowers it, retries raise it)"
     )
+    console.print(f"through batch APIs (`build --batch`): about ${result.batch_usd:.4f}")
     if args.probe:
         console.print("endpoints:")
         for line in probe(plan) or ["none: every step runs on the built-in engine"]:
@@ -133,6 +137,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         out=Path(args.out) if args.out else None,
         probe=args.probe,
         shard=Shard.parse(args.shard) if args.shard else None,
+        batch=args.batch,
+        max_usd=args.max_usd,
     )
     if args.ray is not None:
         from corrigenda.ray_executor import ray_build
@@ -141,6 +147,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     else:
         build = Build(compiled, options)
         result = build.run()  # an unwritable output, a broken cache, a second build: a CorrigendaError, before spending
+    if args.json:
+        emit(build_json(result, build.report, compiled.plan.fingerprint))
+        return EXIT_OK if result.released or options.shard else EXIT_GATE  # a shard releases nothing by design
     console = _console()
     for line in build.report.lines():
         console.print(f"ingestion: {line}")
@@ -195,6 +204,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.spec:
         fingerprint = compile_spec(spec_path(args.spec)).plan.fingerprint
         result.problems += release_built_from(Path(args.path), fingerprint)
+    if args.json:
+        strict = result.tokens is not None and bool(result.tokens.boundary_mismatches) and args.strict_boundaries
+        emit(check_json(result, result.ok and not strict))
+        return EXIT_OK if result.ok and not strict else EXIT_GATE
     for problem in result.problems[:50]:
         print(problem, file=sys.stderr)
     if len(result.problems) > 50:
@@ -218,10 +231,25 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+    from corrigenda.emit.show import render, select
+
+    items = select(Path(args.out), args.n, rejected=args.rejected, failed=args.failed, item=args.item)
+    print("\n".join(render(item) for item in items) or "nothing to show", end="" if items else "\n")
+    return EXIT_OK
+
+
+def cmd_axolotl_config(args: argparse.Namespace) -> int:
+    from corrigenda.emit.writers import relocated_axolotl_config
+
+    print(relocated_axolotl_config(Path(args.out)), end="")
+    return EXIT_OK
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from corrigenda.compiler.augmentoolkit import convert_file
 
-    written = convert_file(Path(args.config), Path(args.output))
+    written = convert_file(Path(args.config), Path(args.output), verify=args.verify)
     print(f"wrote {written}; check it with: corrigenda validate {written}")
     return EXIT_OK
 
@@ -237,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", help="show the plan and what it will cost before spending")
     plan.add_argument("spec")
-    plan.add_argument("--json", action="store_true", help="print the compiled plan as JSON")
+    plan.add_argument("--json", action="store_true", help="print the plan, its estimate and warnings as JSON")
     plan.add_argument(
         "--probe",
         action="store_true",
@@ -275,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the shards as Ray tasks (needs corrigenda[ray]): no address starts a local instance, an address "
         "joins a running cluster; then merge the caches and release",
     )
+    build.add_argument("--json", action="store_true", help="one JSON object on stdout: counts, usage, gate, paths")
+    build.add_argument("--batch", action="store_true", help="every model through its endpoint's batch API")
+    build.add_argument("--max-usd", type=float, help="spending cap in USD (overrides the spec's max_usd)")
     build.set_defaults(run=cmd_build)
 
     cache = commands.add_parser("cache", help="work on call caches")
@@ -289,12 +320,37 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--tokenizer", help="tokenizer.json: count trained/masked tokens the way Axolotl does")
     check.add_argument("--strict-boundaries", action="store_true", help="fail when a segment boundary splits a token")
     check.add_argument("--spec", help="also require that the release was built from this spec as it is now")
+    check.add_argument("--json", action="store_true", help="one JSON object on stdout: records, problems, tokens")
     check.set_defaults(run=cmd_check)
+
+    show = commands.add_parser("show", help="print a release's conversations, the masked span marked")
+    show.add_argument("out", help="release directory")
+    show.add_argument("-n", type=positive_int, default=3, help="how many (default 3)")
+    show.add_argument("--rejected", action="store_true", help="rejected and unsuitable items, with their reasons")
+    show.add_argument("--failed", action="store_true", help="failed items, with their reasons")
+    show.add_argument("--item", help="one item by id (path#chunk)")
+    show.set_defaults(run=cmd_show)
+
+    axolotl = commands.add_parser(
+        "axolotl-config", help="print a moved or copied release's Axolotl settings with paths to where it is now"
+    )
+    axolotl.add_argument("out", help="release directory")
+    axolotl.set_defaults(run=cmd_axolotl_config)
+
+    from corrigenda.review.command import add_parser as add_diff
+
+    add_diff(commands)
 
     imp = commands.add_parser("import-augmentoolkit", help="convert an Augmentoolkit correction config")
     imp.add_argument("config")
     imp.add_argument("-o", "--output", required=True, help="spec file to write")
+    imp.add_argument(
+        "--no-verify", dest="verify", action="store_false", help="leave out the verify step (Augmentoolkit has none)"
+    )
     imp.set_defaults(run=cmd_import)
+    from corrigenda.batch_cli import add_batch_commands
+
+    add_batch_commands(commands)
     return parser
 
 
@@ -305,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     except CorrigendaError as error:
         for line in error.lines():
             print(line, file=sys.stderr)
+        if getattr(args, "json", False):
+            emit(error_json(args.command, error))
         return error.exit_code
     except KeyboardInterrupt:
         print(

@@ -8,6 +8,7 @@ Exit codes (documented in the README):
     1  the dataset failed its gate: nothing was released (`GateRefused`)
     2  bad spec, input, cache, output location or command line: fix it and rerun (`UsageError` and its children)
     3  an endpoint is unreachable or refuses us: everything finished is cached, rerun once it is back (`EndpointError`)
+    4  the spending cap (`max_usd`) was reached: nothing new was sent, everything finished is cached (`BudgetReached`)
     130 interrupted (Ctrl-C)
 """
 
@@ -15,10 +16,12 @@ from __future__ import annotations
 
 __all__ = [
     "EXIT_BAD_INPUT",
+    "EXIT_BUDGET",
     "EXIT_ENDPOINT",
     "EXIT_GATE",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "BudgetReached",
     "BuildLocked",
     "CacheError",
     "CorrigendaError",
@@ -35,6 +38,7 @@ EXIT_OK = 0
 EXIT_GATE = 1
 EXIT_BAD_INPUT = 2
 EXIT_ENDPOINT = 3
+EXIT_BUDGET = 4
 EXIT_INTERRUPTED = 130
 
 
@@ -93,3 +97,9 @@ class EndpointError(CorrigendaError):
 
 class EndpointDown(EndpointError):
     """An endpoint stopped answering mid-run; every finished call is cached and a rerun resumes."""
+
+
+class BudgetReached(CorrigendaError):
+    """The spend plus what is in flight reached `max_usd`: no new work was sent, finished work is cached."""
+
+    exit_code = EXIT_BUDGET

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from corrigenda.errors import InputError
+from corrigenda.errors import InputError, UsageError
 
 MAX_RETRIES = 3
 
@@ -49,6 +49,7 @@ def run_shard(spec_file: str, index: int, count: int, options: dict[str, Any]) -
         interactive=False,  # lines, not a live table: they are forwarded to the driver's terminal
         probe=False,  # the driver probed once
         shard=Shard(index, count),
+        max_usd=options.get("max_usd"),
     )
     build = Build(compiled, shard_options)
     print(f"shard {index}/{count}: started", file=sys.stderr, flush=True)
@@ -67,6 +68,11 @@ def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
     from corrigenda.runtime.cache_merge import merge_caches
     from corrigenda.runtime.probe import probe
 
+    if options.batch:
+        raise UsageError(
+            "--ray cannot run a batch build (a batch belongs to the cache that sent it, and shard caches are merged)",
+            "leave out --ray, or --batch",
+        )
     if options.probe and not options.offline:
         probe(compiled.plan)  # once, before any worker starts
     started_here = not ray.is_initialized()
@@ -75,7 +81,9 @@ def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
     try:
         count = max(1, int(ray.cluster_resources().get("CPU", 1)))
         task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(run_shard)
+        cap = options.max_usd or compiled.plan.spec.max_usd
         flags = {"offline": options.offline, "resume": options.resume, "limit": options.limit}
+        flags["max_usd"] = cap / count if cap is not None else None  # an even share each, so the sum stays under
         spec_file = str(Path(compiled.plan.spec_file).resolve())
         shards = ray.get([task.remote(spec_file, index, count, flags) for index in range(count)])
     finally:

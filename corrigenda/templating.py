@@ -7,7 +7,9 @@ internals anyway.
 
 from __future__ import annotations
 
+import os
 import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,6 +45,7 @@ class PromptMessage:
     role: str
     source: str  # Jinja2 source
     line: int  # line in the prompt file where this message's template text starts
+    raw: str = ""  # the content as written, for Augmentoolkit-style rendering
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,38 @@ class PromptFile:
         return names
 
     def render(self, variables: Mapping[str, Any]) -> list[dict[str, str]]:
+        if self.augmentoolkit_style:
+            values = augmentoolkit_variables(variables)
+            return [{"role": m.role, "content": augmentoolkit_format(m.raw, values).strip()} for m in self.messages]
         return [{"role": m.role, "content": compiled(m.source).render(variables)} for m in self.messages]
+
+
+class _LenientFormatter(string.Formatter):
+    """`str.format` that leaves an unknown `{name}` as written, the way Augmentoolkit's prompts are filled."""
+
+    def get_value(self, key: int | str, args: Any, kwargs: Mapping[str, Any]) -> Any:
+        if isinstance(key, str):
+            return kwargs.get(key, "{" + key + "}")
+        return super().get_value(key, args, kwargs)
+
+
+def augmentoolkit_format(content: str, variables: Mapping[str, Any]) -> str:
+    """Fill `{name}` placeholders as Augmentoolkit does: unknown names stay, and content that `str.format` cannot
+    parse (a stray `{` or `}`) is sent unchanged rather than failing."""
+    try:
+        return _LenientFormatter().format(content, **variables)
+    except Exception:
+        return content
+
+
+def augmentoolkit_variables(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """Augmentoolkit's `{metadata}` is the name of the file a chunk came from; corrigenda's is a dict of the
+    record's other fields, so an Augmentoolkit-style prompt gets the file name."""
+    values = dict(variables)
+    source = values.get("source")
+    if isinstance(source, str) and source:
+        values["metadata"] = os.path.basename(source)
+    return values
 
 
 @lru_cache(maxsize=256)
@@ -131,5 +165,5 @@ def load_prompt(path: Path) -> PromptFile:
             compiled(source)
         except jinja2.TemplateSyntaxError as exc:
             raise PromptError(path, line + (exc.lineno or 1) - 1, f"Jinja2 syntax error: {exc.message}") from None
-        messages.append(PromptMessage(role, source, line))
+        messages.append(PromptMessage(role, source, line, content))
     return PromptFile(path, text, tuple(messages), augmentoolkit)

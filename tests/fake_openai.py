@@ -7,6 +7,7 @@ for a while, then served again on the same port). It counts every request it rec
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import threading
 import time
@@ -84,7 +85,14 @@ class FakeOpenAI:
     html_page: str | None = None  # when set, every route answers this page with HTTP 200 (a login wall, a proxy)
     model_list_requests: int = 0  # GET /models
     server: Any = None  # the ServerThread serving it, for outages
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Batch API: uploaded files, batches, and each new batch's states in order (the last one is where it ends:
+    # completed, failed, expired or cancelled); `batch_plan(n)` gives them for the n-th batch created (from 1).
+    files: dict[str, bytes] = field(default_factory=dict)
+    batches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    batch_plan: Callable[[int], list[str]] = lambda n: ["validating", "in_progress", "finalizing", "completed"]
+    expired_share: float = 0.5  # of an expired or cancelled batch's requests, the share answered before it ended
+    batch_lines: list[dict[str, Any]] = field(default_factory=list)  # every request line of every batch created
+    _lock: Any = field(default_factory=threading.RLock)  # re-entered: a batch ending answers its requests
 
     @property
     def count(self) -> int:
@@ -142,6 +150,10 @@ class FakeOpenAI:
                 return web.Response(text=reply.error_text, status=reply.status, headers=headers)
             error = {"error": {"message": f"injected {reply.status}", "type": "injected", "code": reply.status}}
             return web.json_response(error, status=reply.status, headers=headers)
+        return web.json_response(self._payload(body, reply, count, request.path.endswith("/chat/completions")))
+
+    def _payload(self, body: dict[str, Any], reply: Reply, count: int, chat: bool) -> dict[str, Any]:
+        """The completion the server answers for `reply`, counting its usage."""
         prompt_tokens = reply.prompt_tokens if reply.prompt_tokens is not None else 10 + len(str(body)) // 4
         completion_tokens = (
             reply.completion_tokens
@@ -153,7 +165,7 @@ class FakeOpenAI:
             "created": int(time.time()),
             "model": body.get("model", "fake"),
         }
-        if request.path.endswith("/chat/completions"):
+        if chat:
             message: dict[str, Any] = {"role": "assistant", "content": reply.content}
             if reply.reasoning_content is not None:
                 message["reasoning_content"] = reply.reasoning_content
@@ -177,7 +189,123 @@ class FakeOpenAI:
             with self._lock:
                 self.usage_reported["prompt_tokens"] += prompt_tokens
                 self.usage_reported["completion_tokens"] += completion_tokens
-        return web.json_response(payload)
+        return payload
+
+    # --- the Files and Batches API -------------------------------------------------------------------------------
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        upload = form["file"]
+        data = upload.file.read() if hasattr(upload, "file") else bytes(upload)
+        with self._lock:
+            file_id = f"file-{len(self.files) + 1}"
+            self.files[file_id] = data
+        name = getattr(upload, "filename", "upload.jsonl")
+        return web.json_response(self._file_object(file_id, name, str(form.get("purpose", "batch"))))
+
+    def _file_object(self, file_id: str, name: str, purpose: str) -> dict[str, Any]:
+        size = len(self.files[file_id])
+        created = int(time.time())
+        return {
+            "id": file_id,
+            "object": "file",
+            "bytes": size,
+            "created_at": created,
+            "filename": name,
+            "purpose": purpose,
+            "status": "processed",
+        }
+
+    async def _file_content(self, request: web.Request) -> web.StreamResponse:
+        data = self.files.get(request.match_info["file_id"])
+        if data is None:
+            return web.json_response({"error": {"message": "No such file"}}, status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
+
+    async def _create_batch(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        if body.get("input_file_id") not in self.files:
+            return web.json_response({"error": {"message": "input file not found"}}, status=400)
+        with self._lock:
+            number = len(self.batches) + 1
+            batch_id = f"batch-{number}"
+            lines = [json.loads(line) for line in self.files[body["input_file_id"]].splitlines() if line.strip()]
+            self.batch_lines.extend(lines)
+            self.batches[batch_id] = {
+                "object": {
+                    "id": batch_id,
+                    "object": "batch",
+                    "endpoint": body["endpoint"],
+                    "input_file_id": body["input_file_id"],
+                    "completion_window": body["completion_window"],
+                    "created_at": int(time.time()),
+                    "status": "validating",
+                    "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+                },
+                "states": list(self.batch_plan(number))[1:],
+                "lines": lines,
+            }
+            return web.json_response(self.batches[batch_id]["object"])
+
+    async def _retrieve_batch(self, request: web.Request) -> web.StreamResponse:
+        """Each look moves the batch one state on, the way a real one moves while nobody looks."""
+        batch = self.batches.get(request.match_info["batch_id"])
+        if batch is None:
+            return web.json_response({"error": {"message": "No such batch"}}, status=404)
+        with self._lock:
+            if batch["states"]:
+                self._enter(batch, batch["states"].pop(0))
+            return web.json_response(batch["object"])
+
+    async def _cancel_batch(self, request: web.Request) -> web.StreamResponse:
+        batch = self.batches.get(request.match_info["batch_id"])
+        if batch is None:
+            return web.json_response({"error": {"message": "No such batch"}}, status=404)
+        with self._lock:
+            if batch["object"]["status"] not in ("completed", "failed", "expired", "cancelled"):
+                batch["object"]["status"] = "cancelling"
+                batch["states"] = ["cancelled"]
+            return web.json_response(batch["object"])
+
+    async def _list_batches(self, request: web.Request) -> web.StreamResponse:
+        data = [batch["object"] for batch in self.batches.values()]
+        return web.json_response({"object": "list", "data": data, "has_more": False})
+
+    def _enter(self, batch: dict[str, Any], state: str) -> None:
+        """A state change; an ending one writes the output and error files (partial when expired or cancelled)."""
+        obj = batch["object"]
+        obj["status"] = state
+        if state == "failed":
+            obj["errors"] = {"object": "list", "data": [{"code": "invalid_file", "message": "injected failure"}]}
+            return
+        if state not in ("completed", "expired", "cancelled"):
+            return
+        lines = batch["lines"]
+        answered = lines if state == "completed" else lines[: int(len(lines) * self.expired_share)]
+        output, errors = [], []
+        for line in answered:
+            self.requests.append(line["body"])
+            reply = self.responder(line["body"], len(self.requests))
+            result: dict[str, Any] = {"id": f"req-{len(self.requests)}", "custom_id": line["custom_id"]}
+            if reply.status == 200:
+                payload = self._payload(
+                    line["body"], reply, len(self.requests), line["url"].endswith("chat/completions")
+                )
+                result |= {"response": {"status_code": 200, "request_id": result["id"], "body": payload}, "error": None}
+                output.append(result)
+            else:
+                error = {"error": {"message": f"injected {reply.status}", "type": "injected"}}
+                result |= {
+                    "response": {"status_code": reply.status, "request_id": result["id"], "body": error},
+                    "error": None,
+                }
+                errors.append(result)
+        for name, rows in (("output_file_id", output), ("error_file_id", errors)):
+            if rows:
+                file_id = f"file-{len(self.files) + 1}"
+                self.files[file_id] = "".join(json.dumps(row) + "\n" for row in rows).encode("utf-8")
+                obj[name] = file_id
+        obj["request_counts"] = {"total": len(lines), "completed": len(output), "failed": len(errors)}
 
 
 class ServerThread:
@@ -195,6 +323,12 @@ class ServerThread:
         app.router.add_post("/v1/chat/completions", self.fake._handle)
         app.router.add_post("/v1/completions", self.fake._handle)
         app.router.add_get("/v1/models", self.fake._list_models)
+        app.router.add_post("/v1/files", self.fake._upload)
+        app.router.add_get("/v1/files/{file_id}/content", self.fake._file_content)
+        app.router.add_post("/v1/batches", self.fake._create_batch)
+        app.router.add_get("/v1/batches", self.fake._list_batches)
+        app.router.add_get("/v1/batches/{batch_id}", self.fake._retrieve_batch)
+        app.router.add_post("/v1/batches/{batch_id}/cancel", self.fake._cancel_batch)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port, backlog=4096)

@@ -18,7 +18,7 @@ from fpdf import FPDF
 
 from corrigenda.cli import main
 from corrigenda.runtime.cache import CallCache
-from corrigenda.runtime.debug_log import debug_name
+from corrigenda.runtime.debug_log import debug_name, read_debug, record_id
 
 RAILROAD = (
     "The Central Pacific broke ground in Sacramento on January 8, 1863. The Union Pacific began at Omaha in 1865. "
@@ -120,7 +120,7 @@ def test_build_over_every_file_type_passes_check_and_reruns_for_free(project, fa
     card = (out / "README.md").read_text()
     assert f"| generated | {len(records)} |" in card
     assert "| docs/canal.docx | 1 | 1 |" in card  # chunks and released records per source
-    assert (out / "debug_outputs" / "generate").is_dir()
+    assert (out / "debug_outputs" / "generate.jsonl").is_file()
 
     first = _outputs(out)
     requests = fake_server.count
@@ -185,7 +185,7 @@ def test_reasoning_models_think_blocks_and_fields_are_separated(project, fake_se
     records = json.loads((out / "axolotl_correction_conversations.json").read_text())
     text = json.dumps(records)
     assert "decoy" not in text and "<think>" not in text
-    debug = json.loads((out / "debug_outputs" / "generate" / f"{debug_name('docs/railroad.txt#0')}.json").read_text())
+    debug = read_debug(out / "debug_outputs")[record_id("generate", "docs/railroad.txt#0")]
     assert "decoy" in debug["attempts"][0]["reasoning"] and "extra thoughts" in debug["attempts"][0]["reasoning"]
     large = json.loads((out / "large_model_tokens.json").read_text())
     assert large["output_tokens"] > 0
@@ -200,8 +200,7 @@ def test_malformed_answers_are_retried_with_fresh_samples(project, fake_server):
     spec = project(llm_spec(fake_server.base_url))
     assert _build(spec) == 0
     assert all(count == 2 for count in seen.values())
-    debug_file = project.root / "out" / "debug_outputs" / "generate" / f"{debug_name('docs/railroad.txt#0')}.json"
-    debug = json.loads(debug_file.read_text())
+    debug = read_debug(project.root / "out" / "debug_outputs")[record_id("generate", "docs/railroad.txt#0")]
     assert "parse: incomplete conversation" in debug["attempts"][0]["error"]
     requests = fake_server.count
     assert _build(spec) == 0 and fake_server.count == requests  # both samples were cached
@@ -378,7 +377,7 @@ def test_a_refused_rebuild_leaves_the_old_release_whole_and_reports_beside_it(pr
     assert f"details: {reports / 'gate_failures.json'}" in capsys.readouterr().err
     assert json.loads((reports / "gate_failures.json").read_text())["reason"] == "no conversation was generated"
     assert (reports / "failed.jsonl").read_text().count("HTTP 500") == 8
-    assert (reports / "debug_outputs" / "filter").is_dir()  # the failed build's debug files explain it
+    assert (reports / "debug_outputs" / "filter.jsonl").is_file()  # the failed build's debug files explain it
     assert not (reports / "axolotl_correction_conversations.json").exists()
     fake_server.responder = default_reply
     assert _build(spec) == 0

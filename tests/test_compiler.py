@@ -154,7 +154,8 @@ def test_missing_input_path(project, capsys):
     code, lines = validate(spec, capsys)
     assert code == 2
     assert lines == [
-        f"{spec}:{line_of(spec, 'missing-dir')}:17: inputs.paths[1]: no such file or directory: missing-dir"
+        f"{spec}:{line_of(spec, 'missing-dir')}:17: inputs.paths[1]: no such file or directory: missing-dir "
+        f"(looked for {spec.parent.resolve() / 'missing-dir'})"
     ]
 
 

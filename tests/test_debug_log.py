@@ -1,4 +1,5 @@
-"""Debug files are written off the event loop, yet every one is complete when the run ends."""
+"""Debug records are appended off the event loop to one JSONL file per step, yet every one is complete and findable
+by its stable id when the run ends."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from test_build import RAILROAD, _corpus
 
 from corrigenda.cli import main
 from corrigenda.ingest.document import normalise
-from corrigenda.runtime.debug_log import DebugLog, debug_name
+from corrigenda.runtime.debug_log import DebugLog, debug_name, read_debug, record_id
 
 
 def test_every_record_is_on_disk_and_whole_after_close(tmp_path):
@@ -23,11 +24,18 @@ def test_every_record_is_on_disk_and_whole_after_close(tmp_path):
     for chunk_id, record in records.items():
         log.write("generate", chunk_id, record)
     log.close()
-    written = sorted((tmp_path / "debug_outputs" / "generate").iterdir())
-    assert len(written) == 300, "one file per item, no temp files left behind"
+    assert [p.name for p in (tmp_path / "debug_outputs").iterdir()] == ["generate.jsonl"], "one file per step"
+    lines = (tmp_path / "debug_outputs" / "generate.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 300
+    found = read_debug(tmp_path / "debug_outputs")
     for chunk_id, record in records.items():
-        path = tmp_path / "debug_outputs" / "generate" / f"{debug_name(chunk_id)}.json"
-        assert json.loads(path.read_text(encoding="utf-8")) == record
+        assert found[record_id("generate", chunk_id)] == {"id": record_id("generate", chunk_id), **record}
+
+
+def test_record_ids_are_stable_and_never_shared():
+    assert record_id("generate", "docs/a.txt#0") == f"generate/{debug_name('docs/a.txt#0')}"
+    assert record_id("generate", "docs/a b.txt#0") != record_id("generate", "docs/a_b.txt#0")
+    assert record_id("verify", "docs/a.txt#0") != record_id("generate", "docs/a.txt#0")
 
 
 def test_a_failed_write_is_raised_not_lost(tmp_path):
@@ -42,7 +50,7 @@ ATTEMPT_KEYS = {"round", "sample", "messages", "raw", "reasoning", "answer", "pa
 
 
 def _debug_files(out):
-    return {path: json.loads(path.read_text(encoding="utf-8")) for path in (out / "debug_outputs").rglob("*.json")}
+    return read_debug(out / "debug_outputs")
 
 
 def test_heuristic_debug_files_trace_every_record_to_its_text(tmp_path):
@@ -78,8 +86,7 @@ def test_llm_debug_files_hold_what_was_sent_and_every_failed_attempt(project, fa
     _corpus(project.root)
     fake_server.responder, _ = first_answer_then_good(Reply("<initial_question>only one tag</initial_question>"))
     assert main(["build", str(project(llm_spec(fake_server.base_url)))]) == 0
-    path = project.root / "out" / "debug_outputs" / "generate" / f"{debug_name('docs/railroad.txt#0')}.json"
-    record = json.loads(path.read_text(encoding="utf-8"))
+    record = read_debug(project.root / "out" / "debug_outputs")[record_id("generate", "docs/railroad.txt#0")]
     assert record["chunk"]["text"] == RAILROAD + "\n"
     assert (record["chunk"]["char_start"], record["chunk"]["char_end"]) == (0, len(RAILROAD) + 1)
     failed, good = record["attempts"]

@@ -99,7 +99,7 @@ def test_axolotl_config_names_the_files_and_masks_inputs(release):
     config = YAML(typ="safe").load((release / "axolotl_config.yaml").read_text())
     assert config["train_on_inputs"] is False
     assert config["datasets"] == [
-        {"path": "axolotl_correction_conversations.json", "ds_type": "json", "type": "input_output"}
+        {"path": str(release / "axolotl_correction_conversations.json"), "ds_type": "json", "type": "input_output"}
     ]
     assert "message_field_training: train" in (release / "axolotl_config.yaml").read_text()
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from corrigenda.emit.segmenter import Conversation
 from corrigenda.heuristic.facts import FactPool, facts_in, normalise_number, sentences
+from corrigenda.heuristic.names import person_swap_contradicted
 from corrigenda.heuristic.rules import candidates, title_or_none, write_conversation
 from corrigenda.runtime.parsing import parse_tagged_conversation
 from corrigenda.runtime.quality import conversation_problems, same_value_correction
@@ -230,3 +231,62 @@ def test_organisations_are_swapped_for_one_of_the_same_sort_and_round_figures_fo
     swaps = {c.fact.value: c.wrong for c in candidates(text, pool)}
     assert swaps["National Training Center"] == "Joint Readiness Training Center"
     assert swaps["30"] != "37" and swaps["30"][-1] in "05"
+
+
+def _asked_counts(text: str) -> list[str]:
+    """Each count question as its sentence with the blank: which count of which sentence is asked."""
+    pool = FactPool.from_texts([text])
+    return [c.sentence[: c.fact.start] + "____" + c.sentence[c.fact.end :] for c in candidates(text, pool)]
+
+
+def test_a_count_whose_items_follow_it_is_not_asked_about():
+    filler = "The unit trained for two weeks in the field before the next phase began with the new equipment."
+    for listed, count in (
+        ("There are three basic categories of deception means: physical, technical, and administrative.", "three"),
+        ("Belgian authorities soon arrested the three passengers, two officers and a major from the plane.", "three"),
+        ("The review has four steps • Plan the work. • Execute it. • Evaluate it. • Share what was learned.", "four"),
+    ):
+        asked = _asked_counts(f"{filler} {listed}")
+        assert filler.replace("two", "____") in asked
+        assert listed.replace(count, "____", 1) not in asked, (listed, asked)
+
+
+def test_a_wrong_count_that_an_ordinal_or_common_knowledge_contradicts_is_not_asked_about():
+    filler = "The unit trained for two weeks in the field before the next phase began with the new equipment."
+    for implausible in (
+        "The company can train two platoons in a simulation and then train the third platoon in a live environment.",
+        "Your face is the same as everybody has, with the two eyes in their usual places on it.",
+    ):
+        asked = _asked_counts(f"{filler} {implausible}")
+        assert filler.replace("two", "____") in asked
+        assert implausible.replace("two", "____") not in asked, implausible
+
+
+def test_a_statement_that_is_a_question_or_shows_its_count_as_a_figure_is_not_asked_about():
+    filler = "The unit trained for two weeks in the field before the next phase began with the new equipment."
+    for giveaway in (
+        "How many spaces should be extracted if there is 3 cm of horizontal whitespace in the line?",
+        "For example, Week T is the week of execution and Week T-6 is six weeks before the execution.",
+        "Then followed a noise of cheering, and Alice thought to herself that thirty times three makes ninety.",
+    ):
+        asked = _asked_counts(f"{filler} {giveaway}")
+        assert filler.replace("two", "____") in asked
+        assert not any(question.startswith(giveaway[:20]) for question in asked), (giveaway, asked)
+
+
+def test_a_person_is_not_swapped_for_one_the_pronouns_rule_out():
+    text = (
+        "Queen Alice walked to the table and sat down in her chair. King Henry came in later and said nothing at all. "
+        "Humpty Dumpty was sitting with his legs crossed on the top of a high and narrow wall. "
+        "Humpty Dumpty said to the girl that he would never fall from his wall. "
+        "Queen Alice said that she would wait for the others in the garden by the gate."
+    )
+    pool = FactPool.from_texts([text])
+    swaps = [(c.fact.value, c.wrong, c.sentence) for c in candidates(text, pool) if c.fact.kind == "name"]
+    assert not person_swap_contradicted(
+        "“I know it,” the girl said, so humbly that Humpty Dumpty relented.", "Queen Alice"
+    )
+    assert person_swap_contradicted("“I know it,” Alice said, so humbly that Humpty Dumpty relented.", "Queen Alice")
+    assert swaps, "the names are asked about where no pronoun is in the way"
+    for value, wrong, sentence in swaps:  # never "Queen Alice was sitting with his legs crossed"
+        assert not ({"his", "he", "her", "she"} & set(sentence.split())), (value, wrong, sentence)

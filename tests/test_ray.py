@@ -38,9 +38,11 @@ def test_each_shard_gets_an_even_share_of_every_limit():
 
 def test_a_ray_build_releases_what_one_process_releases(tmp_path, local_ray):
     single = offline_project(tmp_path / "single")
-    assert main(["build", str(single), "--out", str(tmp_path / "single-out")]) == 0
+    assert main(["build", str(single), "--out", str(tmp_path / "out")]) == 0
+    (tmp_path / "out").rename(tmp_path / "single-out")  # both built at one path, which the card names
     spread = offline_project(tmp_path / "ray")
-    assert main(["build", str(spread), "--ray", "--out", str(tmp_path / "ray-out")]) == 0
+    assert main(["build", str(spread), "--ray", "--out", str(tmp_path / "out")]) == 0
+    (tmp_path / "out").rename(tmp_path / "ray-out")  # both built at one path, which the card names
     assert _release(tmp_path / "ray-out") == _release(tmp_path / "single-out")
     caches = sorted((spread.parent / ".corrigenda-cache").glob("calls.shard-*-of-2.sqlite"))
     assert len(caches) == 2  # one shard per CPU of the instance
@@ -50,12 +52,14 @@ def test_a_ray_build_on_models_pays_each_call_once(project, fake_server, tmp_pat
     for index in range(8):
         (project.root / "docs" / f"d{index}.txt").write_text(f"Survey {index} was finished in {1800 + index}. " * 12)
     spec = project(llm_spec(fake_server.base_url))
-    assert main(["build", str(spec), "--ray", "--no-probe", "--out", str(tmp_path / "ray-out")]) == 0
+    assert main(["build", str(spec), "--ray", "--no-probe", "--out", str(tmp_path / "out")]) == 0
+    (tmp_path / "out").rename(tmp_path / "ray-out")  # both built at one path, which the card names
     asked = fake_server.count
     (spec.parent / ".corrigenda-cache" / "calls.sqlite").unlink()
     assert main(["build", str(spec), "--offline", "--out", str(tmp_path / "check-out")]) == 2  # the cache is gone
     fake_server.requests.clear()
-    assert main(["build", str(spec), "--no-probe", "--out", str(tmp_path / "single-out")]) == 0
+    assert main(["build", str(spec), "--no-probe", "--out", str(tmp_path / "out")]) == 0
+    (tmp_path / "out").rename(tmp_path / "single-out")  # both built at one path, which the card names
     assert fake_server.count == asked  # the shards together asked exactly what one process asks
     assert _release(tmp_path / "ray-out") == _release(tmp_path / "single-out")
 
@@ -93,7 +97,8 @@ def test_a_killed_worker_is_retried_and_pays_again_only_for_calls_in_flight(proj
         return default_reply(body, n)
 
     fake_server.responder = responder
-    assert main(["build", str(spec), "--ray", "--no-probe", "--out", str(tmp_path / "ray-out")]) == 0
+    assert main(["build", str(spec), "--ray", "--no-probe", "--out", str(tmp_path / "out")]) == 0
+    (tmp_path / "out").rename(tmp_path / "ray-out")  # both built at one path, which the card names
     assert killed, "no shard worker was found to kill"
     asked = fake_server.count
     fake_server.responder = default_reply
@@ -101,6 +106,7 @@ def test_a_killed_worker_is_retried_and_pays_again_only_for_calls_in_flight(proj
     (spec.parent / ".corrigenda-cache" / "calls.sqlite").unlink()
     for shard_cache in (spec.parent / ".corrigenda-cache").glob("calls.shard-*"):
         shard_cache.unlink()
-    assert main(["build", str(spec), "--no-probe", "--out", str(tmp_path / "single-out")]) == 0
+    assert main(["build", str(spec), "--no-probe", "--out", str(tmp_path / "out")]) == 0
+    (tmp_path / "out").rename(tmp_path / "single-out")  # both built at one path, which the card names
     assert asked - fake_server.count <= 4  # at most the killed shard's calls in flight (2 per model) were paid twice
     assert _release(tmp_path / "ray-out") == _release(tmp_path / "single-out")

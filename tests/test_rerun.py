@@ -1,5 +1,6 @@
 """A rerun that asks nothing goes straight to emission: every finished item comes back from its stored result (one
-query per batch), its debug files are linked from the previous release, and the release is byte-identical."""
+query per batch), its debug lines are copied (whole files linked) from the previous release, and the release is
+byte-identical."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fake_openai import Reply, default_reply
 
 from corrigenda.build import Build, BuildOptions
 from corrigenda.compiler.compile import compile_spec
+from corrigenda.runtime.debug_log import read_debug
 
 
 def _build(spec: Path, **options) -> Build:
@@ -45,20 +47,27 @@ def test_a_finished_build_reruns_from_stored_items_with_identical_files(project,
     )
 
 
-def test_an_item_without_its_debug_file_runs_its_steps_again_from_the_call_cache(project, fake_server):
+def _without_cached(record: dict) -> dict:
+    """A debug record with each attempt's `cached` flag left out (a step run again reads its answers from the cache)."""
+    return {**record, "attempts": [{**a, "cached": None} for a in record["attempts"]]}
+
+
+def test_an_item_without_its_debug_line_runs_its_steps_again_from_the_call_cache(project, fake_server):
     _docs(project.root, 4)
     spec = project(llm_spec(fake_server.base_url))
     _build(spec)
     out = project.root / "out"
-    before, requests = _files(out), fake_server.count
-    next((out / "debug_outputs" / "generate").iterdir()).unlink()
+    debug = out / "debug_outputs"
+    before, requests = read_debug(debug), fake_server.count
+    generate = debug / "generate.jsonl"
+    lines = generate.read_bytes().splitlines(keepends=True)
+    generate.write_bytes(b"".join(lines[1:]))  # one item's line is gone
     again = _build(spec)
     assert fake_server.count == requests and again.pipeline.replayed == again.pipeline.ingested - 1
-    after = _files(out)
-    assert after.keys() == before.keys()  # every debug file is back
-    assert {k: v for k, v in after.items() if "debug_outputs" not in k} == {
-        k: v for k, v in before.items() if "debug_outputs" not in k
-    }
+    after = read_debug(debug)
+    assert after.keys() == before.keys()  # every line is back: three items' copied, one item's written again
+    assert {k: _without_cached(v) for k, v in after.items()} == {k: _without_cached(v) for k, v in before.items()}
+    assert sum(after[k] != before[k] for k in after) == 2  # the item that ran again (filter, generate), from the cache
 
 
 def test_a_changed_prompt_or_no_resume_replays_nothing(project, fake_server):

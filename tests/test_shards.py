@@ -45,9 +45,11 @@ def _sharded_then_offline(spec: Path, shards: int, out: Path) -> list[Path]:
 
 def test_a_sharded_heuristic_build_releases_what_one_process_releases(tmp_path):
     single = offline_project(tmp_path / "single")
-    assert main(["build", str(single), "--out", str(tmp_path / "single-out")]) == 0
+    assert main(["build", str(single), "--out", str(tmp_path / "out")]) == 0
+    (tmp_path / "out").rename(tmp_path / "single-out")  # both built at one path, which the card names
     sharded = offline_project(tmp_path / "sharded")
-    caches = _sharded_then_offline(sharded, 3, tmp_path / "sharded-out")
+    caches = _sharded_then_offline(sharded, 3, tmp_path / "out")
+    (tmp_path / "out").rename(tmp_path / "sharded-out")  # both built at one path, which the card names
     assert _release(tmp_path / "sharded-out") == _release(tmp_path / "single-out")
     db = sqlite3.connect(_cache(sharded))
     assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] > 0  # the shards' finished items came along
@@ -61,11 +63,13 @@ def test_sharded_llm_builds_pay_once_and_release_what_one_process_releases(proje
     for index in range(12):
         (docs / f"d{index}.txt").write_text(f"Survey {index} of the valley was finished in {1800 + index}.\n")
     spec = project(llm_spec(fake_server.base_url))
-    assert main(["build", str(spec), "--out", str(tmp_path / "single-out")]) == 0
+    assert main(["build", str(spec), "--out", str(tmp_path / "out")]) == 0
+    (tmp_path / "out").rename(tmp_path / "single-out")  # both built at one path, which the card names
     single_requests = fake_server.count
     _cache(spec).unlink()
     fake_server.requests.clear()
-    _sharded_then_offline(spec, 4, tmp_path / "sharded-out")
+    _sharded_then_offline(spec, 4, tmp_path / "out")
+    (tmp_path / "out").rename(tmp_path / "sharded-out")  # both built at one path, which the card names
     assert fake_server.kind_count("") <= single_requests  # model calls: each asked by exactly one shard
     assert _release(tmp_path / "sharded-out") == _release(tmp_path / "single-out")
 
@@ -139,3 +143,39 @@ def test_every_chunk_is_in_exactly_one_shard(content_hash, count):
 def test_a_bad_shard_is_refused_with_the_numbering(text):
     with pytest.raises(InputError, match="0 <= I < N"):
         Shard.parse(text)
+
+
+def test_a_merge_keeps_batch_answers_but_not_the_sources_batch_bookkeeping(tmp_path):
+    source = _write(tmp_path / "a.sqlite", {"k1": "from a batch", "k2": "online"})
+    db = sqlite3.connect(source)
+    db.execute("INSERT INTO batch_calls (key, model, step, item, line) VALUES ('k3', 'm', 'generate', 'i', '{}')")
+    db.execute(
+        "INSERT INTO batches (id, model, endpoint, input_file, status, requests, created, updated) "
+        "VALUES ('batch_1', 'm', '/v1/chat/completions', 'file_1', 'in_progress', 1, 0, 0)"
+    )
+    db.commit()
+    db.close()
+    report = merge_caches([source], tmp_path / "m.sqlite")
+    merged = sqlite3.connect(tmp_path / "m.sqlite")
+    assert report.total == 2  # the answers, a batch's among them, are merged
+    assert merged.execute("SELECT COUNT(*) FROM batch_calls").fetchone()[0] == 0  # the batch stays with its cache
+    assert merged.execute("SELECT COUNT(*) FROM batches").fetchone()[0] == 0
+    merged.close()
+
+
+def test_a_cache_from_before_items_gains_the_table_and_keeps_its_batches(tmp_path):
+    path = _write(tmp_path / "v2.sqlite", {"k1": "x"})
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE items")
+    db.execute(
+        "INSERT INTO batches (id, model, endpoint, input_file, status, requests, created, updated) "
+        "VALUES ('batch_1', 'm', '/v1/chat/completions', 'file_1', 'in_progress', 1, 0, 0)"
+    )
+    db.execute("PRAGMA user_version=2")  # as main wrote it: batch tables, no items
+    db.commit()
+    db.close()
+    cache = CallCache(path)
+    cache.put_item("item", {"outcome": "accepted"})
+    assert cache.get_items(["item"]) == {"item": {"outcome": "accepted"}} and cache.count() == 1
+    assert cache.db.execute("SELECT id FROM batches").fetchall() == [("batch_1",)]
+    cache.close()

@@ -1,147 +1,265 @@
-"""Convert an Augmentoolkit correction-pipeline config into a corrigenda spec.
+"""Convert an Augmentoolkit correction config into a corrigenda spec that sends what Augmentoolkit sent.
 
-API keys are never copied: each becomes the *name* of an environment variable. A `!!PLACEHOLDER!!` value is carried
-over as text, so `corrigenda validate` points at the exact key still to fill in; the importer lists them too.
+Nothing changes silently: paths are rewritten to point where they pointed (Augmentoolkit reads them relative to the
+directory it runs in, corrigenda relative to the spec), the steps keep Augmentoolkit's sampling and stop strings, the
+subset keeps its seed, Augmentoolkit's own prompt files are copied beside the spec when they are on disk, and every
+key left out and every deliberate difference is a note, printed and written at the top of the spec.
+
+API keys are never copied: each model names the environment variable that holds its key. A `!!PLACEHOLDER!!` value
+is carried over as text, so `corrigenda validate` points at the key still to fill in; the importer names each one
+with the line and column where the user wrote it.
 """
 
 from __future__ import annotations
 
 import io
+import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, TaggedScalar
+from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
+from corrigenda import atomic
+from corrigenda.compiler.augmentoolkit_config import PLACEHOLDER, Found, NotACorrectionConfig, Setting, find
 from corrigenda.compiler.loader import quote_placeholders
+from corrigenda.compiler.spec import AUGMENTOOLKIT_TEMPLATE
 from corrigenda.errors import OutputError, UsageError
+from corrigenda.resources import data_dir
 
-PLACEHOLDER = "!!PLACEHOLDER!!"
+# What Augmentoolkit's correction steps send (generation/core_components/filter_chunks.py and
+# core_pipelines/correction_pipeline/corrections.py), with the defaults its engine wrapper fills in: top_p 1 where a
+# step sets none, and `<|im_end|>` added to every stop list (the only stop string left when use_stop is off).
+ENGINE_STOP = "<|im_end|>"
+FILTER_STOPS = (
+    "### Response",
+    "\n\n\n\n\n",
+    "</s>",
+    "# Input:",
+    "[INST]",
+    "### Instruction",
+    "### Information",
+    "## Information",
+    "## Instruction",
+    "Name:",
+    "<|eot_id|>",
+    "<|start_header_id|>",
+    "<|end_header_id|>",
+)
+FILTER_SAMPLING = {"max_tokens": 2000, "temperature": 0.8, "top_p": 0.9}
+GENERATE_SAMPLING = {"max_tokens": 7000, "temperature": 0.7, "top_p": 1.0}
+SUBSET_SEED = 1048596  # correction_pipeline()'s default seed
+TRAINING_BOS = "<s>"  # create_axolotl_conversations renders the training template with this bos_token
+# Augmentoolkit's prompt file for each corrigenda step (chat mode reads the .yaml one).
+PROMPT_FILES = {"filter": "filter.yaml", "generate": "masked_conversation_generation.yaml"}
+PIPELINE_DIR = ("generation", "core_pipelines", "correction_pipeline")
 META_KEYS = {"masked_conversation_details": "generate", "judgement_details": "filter"}
-KNOWN = {
-    "pipeline": None,
-    "api": {f"{size}_{key}" for size in ("large", "small") for key in ("model", "api_key", "base_url", "mode")},
-    "path": {"default_prompts", "input_dir", "output_dir", "prompts"},
-    "system": {
-        "completion_mode",
-        "concurrency_limit",
-        "use_stop",
-        "subset_size",
-        "use_min_p",
-        "use_subset",
-        "chunk_size",
-        "prompt_template",
-    },
-    "meta_datagen": {"do_meta_datagen", "meta_datagen_keys", "meta_datagen_extras"},
-    "cost": {f"cost_per_million_{s}_{d}" for s in ("small", "large") for d in ("input", "output")},
-}
 
 
 class ImportError_(UsageError):
     """The config cannot be converted; the message says which key and why."""
 
 
-def _plain(value: Any) -> Any:
-    """Augmentoolkit marks blanks with the YAML tag `!!PLACEHOLDER!!`; keep them as visible text."""
-    if isinstance(value, TaggedScalar):
-        return f"{PLACEHOLDER}{value.value or ''}"
-    return value
+@dataclass(frozen=True)
+class Place:
+    """Where the import runs and writes: Augmentoolkit's paths are resolved against `cwd`."""
+
+    config: Path
+    spec: Path
+    cwd: Path
 
 
-def _section(config: CommentedMap, name: str) -> dict[str, Any]:
-    section = config.get(name) or {}
-    if not isinstance(section, dict):
-        raise ImportError_(f"`{name}` must be a mapping")
-    return {key: _plain(value) for key, value in section.items()}
+def stop_strings(use_stop: bool) -> list[str]:
+    """The filter's stop list as Augmentoolkit sends it."""
+    return [*FILTER_STOPS, ENGINE_STOP] if use_stop else [ENGINE_STOP]
 
 
-def convert(config: CommentedMap) -> tuple[CommentedMap, list[str]]:
-    """Return the spec and the notes for the user (placeholders to fill, settings with no equivalent)."""
-    notes: list[str] = []
-    if config.get("pipeline") not in (None, "correction"):
-        raise ImportError_(f"pipeline is `{config.get('pipeline')}`; only the `correction` pipeline converts")
-    for section, keys in KNOWN.items():
-        if keys is None or section not in config:
-            continue
-        for key in set(config[section] or {}) - keys:
-            notes.append(f"{section}.{key}: no equivalent in corrigenda; ignored")
-    for section in set(config) - set(KNOWN):
-        notes.append(f"{section}: unknown section; ignored")
+def _located(setting: Setting, place: Place) -> str:
+    return f"{place.config}:{setting.line}:{setting.column}"
 
-    api, path, system = _section(config, "api"), _section(config, "path"), _section(config, "system")
-    meta, cost = _section(config, "meta_datagen"), _section(config, "cost")
-    completion = bool(system.get("completion_mode", False))
-    template = system.get("prompt_template")
 
-    models = CommentedMap()
-    for size in ("small", "large"):
-        model = CommentedMap()
-        model["base_url"] = api.get(f"{size}_base_url", PLACEHOLDER)
-        model["api_key_env"] = f"CORRIGENDA_{size.upper()}_API_KEY"
-        model["model"] = api.get(f"{size}_model", PLACEHOLDER)
-        model["mode"] = "completion" if completion else "chat"
-        if completion:
-            model["completion_template"] = template or PLACEHOLDER
-        model["concurrency"] = int(system.get("concurrency_limit", 16))
-        model["timeout_s"] = 1200 if size == "large" else 300
-        model["pricing"] = CommentedMap(
-            input_per_million=float(cost.get(f"cost_per_million_{size}_input", 0.0)),
-            output_per_million=float(cost.get(f"cost_per_million_{size}_output", 0.0)),
+def _rebase(path: str, place: Place) -> str:
+    """A path Augmentoolkit read relative to where it ran, written relative to the spec's directory."""
+    if os.path.isabs(path):
+        return path
+    return Path(os.path.relpath(place.cwd / path, place.spec.parent)).as_posix()
+
+
+def _pipeline_dirs(place: Place) -> list[Path]:
+    """Augmentoolkit resolves prompt folders against the pipeline's own directory; find it above the config or here."""
+    dirs = []
+    for start in (place.config.resolve().parent, place.cwd.resolve()):
+        for folder in (start, *start.parents):
+            candidate = folder.joinpath(*PIPELINE_DIR)
+            if candidate.is_dir() and candidate not in dirs:
+                dirs.append(candidate)
+    return dirs
+
+
+def _find_prompts(found: Found, place: Place) -> dict[str, Path]:
+    """Each step's Augmentoolkit prompt file, looked up as its GenerationStep does: `prompts`, then
+    `default_prompts`, each relative to the pipeline's directory (or, failing that, to here and to the config)."""
+    folders = [found.get(key) for key in ("prompts", "default_prompts")]
+    roots = [*_pipeline_dirs(place), place.cwd, place.config.parent]
+    chosen: dict[str, Path] = {}
+    for step, name in PROMPT_FILES.items():
+        for folder in folders:
+            if not isinstance(folder, str) or PLACEHOLDER in folder:
+                continue
+            hits = [Path(folder) / name] if os.path.isabs(folder) else [root / folder / name for root in roots]
+            hit = next((path for path in hits if path.is_file()), None)
+            if hit is not None:
+                chosen[step] = hit
+                break
+    return chosen
+
+
+def _model(found: Found, size: str, shared_endpoint: bool, notes: list[str]) -> CommentedMap:
+    completion = bool(found.get("completion_mode", False))
+    model = CommentedMap()
+    model["base_url"] = found.get(f"{size}_base_url", PLACEHOLDER)
+    suffix = "" if shared_endpoint else f"{size.upper()}_"
+    model["base_url_env"] = f"CORRIGENDA_{suffix}BASE_URL"
+    model["api_key_env"] = f"CORRIGENDA_{suffix}API_KEY"
+    model["model"] = found.get(f"{size}_model", PLACEHOLDER)
+    model["mode"] = "completion" if completion else "chat"
+    if completion:
+        template = found.get("prompt_template") or AUGMENTOOLKIT_TEMPLATE
+        if "'AI: '" in template:
+            model["completion_template"] = template + "{% if add_generation_prompt %}{{ 'AI: ' }}{% endif %}"
+        else:
+            model["completion_template"] = template
+            notes.append(
+                f"models.{size}.completion_template: your prompt_template has no `AI: ` turn; add the cue that "
+                "starts the model's answer after `{% if add_generation_prompt %}`"
+            )
+    model["concurrency"] = int(found.get("concurrency_limit", 16))
+    model["timeout_s"] = 1200 if size == "large" else 300
+    model["pricing"] = CommentedMap(
+        input_per_million=float(found.get(f"cost_per_million_{size}_input", 0.0) or 0.0),
+        output_per_million=float(found.get(f"cost_per_million_{size}_output", 0.0) or 0.0),
+    )
+    mode = found.get(f"{size}_mode", "api")
+    if mode != "api":
+        notes.append(f"{size}_mode: `{mode}` has no equivalent; corrigenda calls an OpenAI-compatible endpoint")
+    if f"{size}_api_key" in found.settings:
+        notes.append(
+            f"{found.settings[f'{size}_api_key'].origin}: not copied; export it as {model['api_key_env']} "
+            f"(set {model['base_url_env']} to override base_url)"
         )
-        models[size] = model
-        if f"{size}_api_key" in api:
-            notes.append(f"api.{size}_api_key: not copied; export it as CORRIGENDA_{size.upper()}_API_KEY")
-    if system.get("use_min_p"):
-        notes.append("system.use_min_p: set models.*.sampling.min_p to the value you want")
+    return model
 
-    inputs = CommentedMap()
-    inputs["paths"] = [path.get("input_dir", PLACEHOLDER)]
-    inputs["chunk_size"] = int(system.get("chunk_size", 3000))
-    if system.get("use_subset"):
-        inputs["subset"] = CommentedMap(size=int(system.get("subset_size", 1500)), seed=0)
 
+def _steps(found: Found, verify: bool, notes: list[str]) -> list[CommentedMap]:
+    use_stop = bool(found.get("use_stop", True))
+    filter_sampling = CommentedMap(**FILTER_SAMPLING, stop=stop_strings(use_stop))
+    generate_sampling = CommentedMap(**GENERATE_SAMPLING, stop=[ENGINE_STOP])
     steps = [
-        CommentedMap(name="filter", kind="filter", model="small", prompt="filter.yaml"),
-        CommentedMap(name="generate", kind="generate", model="large", prompt="generate.yaml"),
+        CommentedMap(name="filter", kind="filter", model="small", prompt="filter.yaml", sampling=filter_sampling),
+        CommentedMap(
+            name="generate", kind="generate", model="large", prompt="generate.yaml", sampling=generate_sampling
+        ),
     ]
-    output = CommentedMap()
-    output["dir"] = path.get("output_dir", "out")
-    keys = [META_KEYS[k] for k in meta.get("meta_datagen_keys") or [] if k in META_KEYS]
-    for unknown in [k for k in meta.get("meta_datagen_keys") or [] if k not in META_KEYS]:
-        notes.append(f"meta_datagen.meta_datagen_keys: `{unknown}` has no corrigenda step; ignored")
-    output["meta_datagen"] = CommentedMap(enabled=bool(meta.get("do_meta_datagen", False)), keys=keys)
+    for step in steps:
+        step["sampling"].fa.set_flow_style()
+    if verify:
+        steps.append(CommentedMap(name="verify", kind="verify", model="small", prompt="verify.yaml"))
+        notes.append(
+            "steps.verify: added on purpose (Augmentoolkit has no verify step): it rejects conversations whose flawed "
+            "answer is not really wrong; import with --no-verify to leave it out"
+        )
+    return steps
 
+
+def _inputs(found: Found, place: Place, notes: list[str]) -> CommentedMap:
+    inputs = CommentedMap()
+    inputs["paths"] = [_rebase(str(s.value), place) for s in found.inputs if s.value] or [PLACEHOLDER]
+    for setting in found.inputs:
+        if setting.value and not os.path.isabs(str(setting.value)):
+            notes.append(
+                f"{setting.origin}: `{setting.value}` (relative to {place.cwd}, where Augmentoolkit ran) is "
+                f"written as `{_rebase(str(setting.value), place)}` (relative to the spec)"
+            )
+    inputs["chunk_size"] = int(found.get("chunk_size", 3000))
+    notes.append(
+        "inputs.chunk_size: counted with tiktoken's cl100k_base (inputs.encoding); Augmentoolkit counts with the "
+        "OpenHermes-2.5-Mistral-7B tokenizer and joins paragraphs with spaces, so chunk boundaries differ"
+    )
+    if found.get("use_subset", False):
+        seed = int(found.get("seed", SUBSET_SEED))
+        inputs["subset"] = CommentedMap(size=int(found.get("subset_size", 1500)), seed=seed)
+        notes.append(
+            f"inputs.subset: {inputs['subset']['size']} chunks with Augmentoolkit's seed {seed}; the chunks differ "
+            "(see chunk_size), so the sample is not the same chunks"
+        )
+    return inputs
+
+
+def _output(found: Found, place: Place, notes: list[str]) -> CommentedMap:
+    output = CommentedMap()
+    out_dir = found.get("output_dir")
+    output["dir"] = _rebase(str(out_dir), place) if out_dir else "out"
+    keys = [META_KEYS[k] for k in found.get("meta_datagen_keys") or [] if k in META_KEYS]
+    for unknown in [k for k in found.get("meta_datagen_keys") or [] if k not in META_KEYS]:
+        notes.append(f"meta_datagen_keys: `{unknown}` has no corrigenda step; ignored")
+    if found.get("meta_datagen_extras"):
+        notes.append("meta_datagen_extras: extra prompt templates are not supported; not carried over")
+    output["meta_datagen"] = CommentedMap(enabled=bool(found.get("do_meta_datagen", False)), keys=keys)
+    return output
+
+
+def convert(found: Found, place: Place, verify: bool = True) -> tuple[CommentedMap, list[str], dict[str, Path]]:
+    """The spec, the notes, and the Augmentoolkit prompt files to copy beside it (keyed by corrigenda step)."""
+    notes = list(found.notes)
+    shared_endpoint = found.get("small_base_url") == found.get("large_base_url")
+    models = CommentedMap(
+        small=_model(found, "small", shared_endpoint, notes), large=_model(found, "large", shared_endpoint, notes)
+    )
+    if found.get("use_min_p"):
+        notes.append("use_min_p: Augmentoolkit's correction steps set no min_p, so it changed nothing; not carried")
+    if found.get("completion_mode"):
+        notes.append(
+            "completion_mode: Augmentoolkit sends its .txt prompt files in completion mode; corrigenda renders the "
+            "same .yaml messages through models.*.completion_template (your prompt_template, ending in the `AI: ` cue)"
+        )
+    prompts = _find_prompts(found, place)
     spec = CommentedMap()
     spec["version"] = 1
     spec["name"] = "correction"
+    if len(prompts) == len(PROMPT_FILES):
+        spec["prompts_dir"] = "prompts"
+        notes.append(
+            "prompts_dir: Augmentoolkit's own prompts, copied to prompts/ (filter.yaml, generate.yaml from "
+            "masked_conversation_generation.yaml) and filled as Augmentoolkit fills them ({metadata} is the file name)"
+            + ("; verify.yaml is corrigenda's" if verify else "")
+        )
+    else:
+        prompts = {}
+        notes.append(
+            "prompts_dir: Augmentoolkit's prompt files were not found on disk (looked for prompts/default_prompts "
+            "under generation/core_pipelines/correction_pipeline, here and beside the config); corrigenda's built-in "
+            "prompts are used, so the requests differ from Augmentoolkit's"
+        )
     spec["models"] = models
-    spec["inputs"] = inputs
-    spec["steps"] = steps
-    if template:
-        spec["template"] = CommentedMap(prompt_template=template, bos_token="", eos_token="")
-    spec["output"] = output
-    spec.yaml_set_start_comment(
-        "Converted from an Augmentoolkit correction config by `corrigenda import-augmentoolkit`.\n"
-        "Prompts: corrigenda's built-in filter.yaml and generate.yaml (set prompts_dir to use your own;\n"
-        "Augmentoolkit-style prompt files with {text} placeholders are accepted)."
-    )
-    for dotted in _placeholder_paths(spec, ""):
-        notes.append(f"{dotted}: still {PLACEHOLDER}; fill it in before building")
-    return spec, notes
+    spec["inputs"] = _inputs(found, place, notes)
+    spec["steps"] = _steps(found, verify, notes)
+    template = found.get("prompt_template") or AUGMENTOOLKIT_TEMPLATE
+    spec["template"] = CommentedMap(prompt_template=template, bos_token=TRAINING_BOS, eos_token="")
+    spec["output"] = _output(found, place, notes)
+    if not found.get("prompt_template"):
+        notes.append("template.prompt_template: none in the config; Augmentoolkit's Human:/AI: template is used")
+    for key, setting in [*found.settings.items(), *(("input_dir", s) for s in found.inputs)]:
+        if key.endswith("api_key"):
+            continue  # never copied; the note above says which variable to export
+        if isinstance(setting.value, str) and PLACEHOLDER in setting.value:
+            notes.append(f"{setting.origin}: still {PLACEHOLDER} ({_located(setting, place)}); fill it in")
+        elif setting.value is None and key.endswith(("_model", "_base_url")):
+            notes.append(f"{setting.origin}: empty ({_located(setting, place)}); the spec has {PLACEHOLDER} to fill in")
+    return spec, notes, prompts
 
 
-def _placeholder_paths(node: Any, prefix: str) -> list[str]:
-    if isinstance(node, str):
-        return [prefix] if PLACEHOLDER in node else []
-    if isinstance(node, dict):
-        return [p for k, v in node.items() for p in _placeholder_paths(v, f"{prefix}.{k}" if prefix else str(k))]
-    if isinstance(node, list):
-        return [p for i, v in enumerate(node) for p in _placeholder_paths(v, f"{prefix}[{i}]")]
-    return []
-
-
-def convert_file(config_path: Path, output: Path) -> Path:
+def _load(config_path: Path) -> CommentedMap:
     try:
         text = config_path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -156,18 +274,65 @@ def convert_file(config_path: Path, output: Path) -> Path:
         raise ImportError_(f"{config_path}: cannot read Augmentoolkit config: {exc}") from exc
     if not isinstance(config, dict):
         raise ImportError_(f"{config_path}: not a YAML mapping")
-    spec, notes = convert(config)
+    return config
+
+
+def _placeholder_columns(config_path: Path, notes: list[str]) -> list[str]:
+    """A placeholder inside a value (`./inputs/!!PLACEHOLDER!!`) is named at its own column, not the value's."""
+    lines = config_path.read_text(encoding="utf-8").splitlines()
+    located = []
+    for note in notes:
+        head, sep, rest = note.partition(f" ({config_path}:")
+        if not sep:
+            located.append(note)
+            continue
+        where, _, tail = rest.partition(")")
+        line, column = (int(part) for part in where.split(":"))
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        at = text.find(PLACEHOLDER, column - 1)
+        located.append(f"{head} ({config_path}:{line}:{at + 1 if at >= 0 else column}){tail}")
+    return located
+
+
+def _render(spec: CommentedMap, notes: list[str]) -> str:
+    spec.yaml_set_start_comment(
+        "Converted from an Augmentoolkit correction config by `corrigenda import-augmentoolkit`.\n"
+        "What differs from the Augmentoolkit run, and what was not carried over:\n"
+        + "\n".join(f"- {note}" for note in notes)
+    )
     buffer = io.StringIO()
     yaml = YAML(typ="rt")
     yaml.width = 4096
     yaml.dump(spec, buffer)
+    return buffer.getvalue()
+
+
+def convert_file(config_path: Path, output: Path, verify: bool = True, cwd: Path | None = None) -> Path:
+    """Write the spec (and the prompts it uses) and print the notes."""
+    config = _load(config_path)
+    place = Place(config_path, output, (cwd or Path.cwd()).resolve())
+    try:
+        found = find(config)
+    except NotACorrectionConfig as exc:
+        raise ImportError_(f"{config_path}: {exc}", "pass a config that configures the correction pipeline") from None
+    spec, notes, prompts = convert(found, place, verify)
+    notes = _placeholder_columns(config_path, notes)
     if output.is_dir():
         raise OutputError(f"{output}: is a directory", "give -o the path of the spec file to write")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(output.name + ".tmp")
-        tmp.write_text(buffer.getvalue(), encoding="utf-8")
-        tmp.replace(output)
+        if prompts:
+            folder = output.parent / "prompts"
+            folder.mkdir(exist_ok=True)
+            copies = {f"{step}.yaml": source for step, source in prompts.items()}
+            if verify:
+                copies["verify.yaml"] = data_dir("prompts") / "verify.yaml"
+            for name, source in copies.items():
+                data, target = source.read_bytes(), folder / name
+                if target.is_file() and target.read_bytes() != data:
+                    notes.append(f"{target}: replaced by {source}")
+                atomic.write_bytes(target, data)
+        atomic.write_text(output, _render(spec, notes))
     except OSError as exc:
         where = exc.filename or output
         raise OutputError(f"cannot write {where}: {exc.strerror or exc}", "pick a writable path with -o") from None

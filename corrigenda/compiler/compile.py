@@ -121,7 +121,9 @@ def compile_spec(spec_file: Path, for_build: bool = False) -> Compiled:
     files = discover(spec.inputs, spec_dir, report)
     for index, entry in enumerate(spec.inputs.paths):
         if any(item["file"] == entry and item["reason"] == "not found" for item in report.skipped):
-            problems.append(source.problem(["inputs", "paths", index], f"no such file or directory: {entry}"))
+            looked = os.path.normpath(spec_dir.resolve() / entry)  # relative to the spec, not to where we run
+            message = f"no such file or directory: {entry}" + ("" if looked == entry else f" (looked for {looked})")
+            problems.append(source.problem(["inputs", "paths", index], message))
     for item in report.unreadable:  # found but not readable (permissions, a symlink loop): say so before a run
         if item["reason"] != "not found":
             effect = "the build stops" if spec.inputs.on_unreadable == "strict" else "skipped"

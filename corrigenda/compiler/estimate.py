@@ -20,6 +20,7 @@ class StepEstimate:
     input_tokens: int = 0
     output_tokens: int = 0
     usd: float = 0.0
+    batch_usd: float = 0.0  # the same calls through a batch API, at the model's batch_discount
     note: str = ""
 
 
@@ -32,6 +33,10 @@ class Estimate:
     @property
     def usd(self) -> float:
         return sum(step.usd for step in self.steps)
+
+    @property
+    def batch_usd(self) -> float:
+        return sum(step.batch_usd for step in self.steps)
 
 
 def estimate(compiled: Compiled, chunks: Iterable[Chunk]) -> Estimate:
@@ -57,6 +62,7 @@ def estimate(compiled: Compiled, chunks: Iterable[Chunk]) -> Estimate:
     for step, row in zip(plan.spec.steps, steps, strict=True):
         pricing = plan.model(step).pricing
         row.usd = pricing.cost(row.input_tokens, row.output_tokens)
+        row.batch_usd = pricing.cost(row.input_tokens, row.output_tokens, batch=True)
         if row.engine != "openai":
             row.note = "built-in engine: no requests, no cost"
         elif step.kind != "filter":

@@ -13,13 +13,14 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from corrigenda.compiler.diagnostics import Problem, SourceMap, SpecError, dotted
 from corrigenda.compiler.spec import Spec
 
-_PLACEHOLDER_VALUE = re.compile(r"(:[ \t]+|-[ \t]+)!!PLACEHOLDER!!(?=[ \t]*(#.*)?$)", re.MULTILINE)
+_PLACEHOLDER_VALUE = re.compile(r"(:[ \t]+|-[ \t]+)(!!PLACEHOLDER!!\S*)(?=[ \t]*(#.*)?$)", re.MULTILINE)
 
 
 def quote_placeholders(text: str) -> str:
-    """Augmentoolkit writes `key: !!PLACEHOLDER!!`, which YAML reads as an undefined tag; make it a plain string
-    (same length of line, so reported columns stay right) so the key can be named in a clear error."""
-    return _PLACEHOLDER_VALUE.sub(lambda m: f"{m.group(1)}'!!PLACEHOLDER!!'", text)
+    """Augmentoolkit writes `key: !!PLACEHOLDER!!` and `key: !!PLACEHOLDER!!/model-name`, which YAML reads as an
+    undefined tag; make the value a quoted string (it starts at the same column) so the key can be named in a clear
+    error."""
+    return _PLACEHOLDER_VALUE.sub(lambda m: m.group(1) + "'" + m.group(2).replace("'", "''") + "'", text)
 
 
 def read_yaml(path: Path) -> Any:

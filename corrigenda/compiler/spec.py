@@ -52,10 +52,14 @@ class Sampling(Strict):
 class Pricing(Strict):
     input_per_million: float = Field(default=0.0, ge=0, description="USD per million input tokens.")
     output_per_million: float = Field(default=0.0, ge=0, description="USD per million output tokens.")
+    batch_discount: float = Field(
+        default=0.5, gt=0, le=1, description="Share of the online price a batch API call costs (OpenAI: 0.5)."
+    )
 
-    def cost(self, input_tokens: int, output_tokens: int) -> float:
-        """USD for that many tokens."""
-        return (input_tokens * self.input_per_million + output_tokens * self.output_per_million) / 1e6
+    def cost(self, input_tokens: int, output_tokens: int, batch: bool = False) -> float:
+        """USD for that many tokens, online or through a batch API."""
+        usd = (input_tokens * self.input_per_million + output_tokens * self.output_per_million) / 1e6
+        return usd * self.batch_discount if batch else usd
 
 
 class ModelSpec(Strict):
@@ -102,6 +106,23 @@ class ModelSpec(Strict):
     )
     context_tokens: int | None = Field(default=None, gt=0, description="Context window, for the plan's checks.")
     pricing: Pricing = Pricing()
+    batch: bool = Field(
+        default=False,
+        description="Send this model's calls through the endpoint's batch API (/v1/files + /v1/batches): each step "
+        "becomes a barrier, at the batch price.",
+    )
+    batch_poll_s: float = Field(default=30.0, gt=0, description="First wait between batch status polls; doubles.")
+    batch_poll_max_s: float = Field(default=600.0, gt=0, description="Longest wait between batch status polls.")
+    batch_resubmits: int = Field(
+        default=2,
+        ge=0,
+        le=20,
+        description="Times the calls without a result of a failed or expired batch are sent again.",
+    )
+    batch_fallback: Literal["fail", "online"] = Field(
+        default="fail",
+        description="Calls still without a result after the resubmits: `fail` them, or send them as `online` requests.",
+    )
 
     @model_validator(mode="after")
     def _endpoint_needed(self) -> ModelSpec:
@@ -224,10 +245,22 @@ class MetaDatagen(Strict):
     )
 
 
+class CardSpec(Strict):
+    """The dataset card's Hub metadata (its YAML front matter), so the release can be pushed to the Hub as it is."""
+
+    license: str = Field(
+        default="other", description="License id for the card (e.g. cc-by-4.0, mit); 'other' if unsure."
+    )
+    language: tuple[str, ...] = Field(default=("en",), description="Language codes of the conversations.")
+    pretty_name: str | None = Field(default=None, description="Display name on the Hub; default: the spec's name.")
+    tags: tuple[str, ...] = Field(default=(), description="Extra Hub tags, after corrigenda's own.")
+
+
 class OutputSpec(Strict):
     dir: str = Field(default="out", description="Release directory, relative to the spec file.")
     formats: tuple[Literal["input_output", "chat_template"], ...] = ("input_output", "chat_template")
     meta_datagen: MetaDatagen = MetaDatagen()
+    card: CardSpec = CardSpec()
     cache: str = Field(default=".corrigenda-cache/calls.sqlite", description="SQLite cache, relative to the spec file.")
     max_failed_fraction: float = Field(
         default=0.1,
@@ -251,3 +284,9 @@ class Spec(Strict):
     steps: tuple[StepSpec, ...] = Field(min_length=1)
     template: TemplateSpec = TemplateSpec()
     output: OutputSpec = OutputSpec()
+    max_usd: float | None = Field(
+        default=None,
+        gt=0,
+        description="Spending cap in USD (cached answers included): no request or batch is sent that could pass it; "
+        "the build stops with exit 4.",
+    )

@@ -11,6 +11,7 @@ from typing import Any
 
 from corrigenda.atomic import write_text
 from corrigenda.compiler.plan import Plan
+from corrigenda.emit.hub import hub_parts
 from corrigenda.emit.reasons import ReasonTable
 from corrigenda.emit.records import Record
 from corrigenda.emit.writers import CHAT_FILE, CONFIG_FILE, MAIN_FILE
@@ -37,10 +38,13 @@ def render_card(
     records: list[Record],
     chunks_per_source: dict[str, int],
     samples: int = 3,
+    release_dir: Path | None = None,
 ) -> str:
     spec = plan.spec
+    hub = hub_parts(plan, len(records), release_dir or Path(spec.output.dir))
     released_per_source = Counter(record.source for record in records)
     out = [
+        hub["front_matter"],
         f"# {spec.name}: self-correction conversations",
         "",
         f"Built by corrigenda from {len(plan.inputs)} input files. Each record is a four-turn conversation:",
@@ -49,6 +53,7 @@ def render_card(
         f"- Main file: `{MAIN_FILE}` (Axolotl `input_output`); chat variant: `{CHAT_FILE}`; settings: `{CONFIG_FILE}`",
         f"- Plan fingerprint: `{plan.fingerprint}`",
         "",
+        *hub["usage"],
         "## Counts",
         "",
         *_table(["stage", "count"], [[name, value] for name, value in counts.items()]),
@@ -82,7 +87,7 @@ def render_card(
                 model.engine,
                 entry.model,
                 plan.endpoints.get(entry.name) or "-",
-                entry.calls,
+                f"{entry.calls}" + (f" ({entry.batch_calls} by batch API)" if entry.batch_calls else ""),
                 f"{entry.input_tokens:,}",
                 f"{entry.output_tokens:,}",
                 f"{entry.reasoning_tokens:,}" + (" (estimated)" if entry.reasoning_estimated_calls else ""),
@@ -94,6 +99,7 @@ def render_card(
         rows,
     )
     out += ["", f"Total cost: ${sum(entry.usd for entry in usage):.4f}", ""]
+    out += hub["provenance"]
     if records:
         out += ["## Samples", ""]
         for record in records[:samples]:

@@ -14,14 +14,19 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from corrigenda.emit.gate import GateProblem, file_problems
 from corrigenda.emit.manifest import MANIFEST, built_from, verify_manifest
+from corrigenda.emit.schemas import SCHEMA_FILES, unknown_schemas
 from corrigenda.emit.writers import CHAT_FILE, MAIN_FILE
 from corrigenda.errors import InputError, UsageError
 from corrigenda.ingest.walk import os_reason
+from corrigenda.resources import schema_path
 
 
 @dataclass
@@ -77,6 +82,15 @@ def _chat_lines(path: Path) -> tuple[list[str], list[str]]:
         return [], [f"{path}: not UTF-8 ({exc.reason})"]
 
 
+@lru_cache(maxsize=1)
+def chat_validator() -> Any:
+    """The chat_template line schema (schemas/axolotl_chat_template.schema.json)."""
+    schema = json.loads(schema_path(SCHEMA_FILES["chat_template"]).read_text(encoding="utf-8"))
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
 def check_chat_lines(path: Path) -> tuple[int, list[str]]:
     """The chat_template file: every line has messages, and exactly one assistant message is not trained on."""
     lines, problems = _chat_lines(path)
@@ -86,7 +100,12 @@ def check_chat_lines(path: Path) -> tuple[int, list[str]]:
             continue
         count += 1
         try:
-            messages = json.loads(line)["messages"]
+            entry = json.loads(line)
+            for error in chat_validator().iter_errors(entry):
+                where = "/".join(map(str, error.absolute_path)) or "line"
+                problems.append(f"{path}:{number}: schema: {where}: {error.message}")
+                break
+            messages = entry["messages"]
             untrained = [m for m in messages if m["role"] == "assistant" and m["train"] is False]
             if len(untrained) != 1:
                 problems.append(f"{path}:{number}: expected exactly one assistant message with train: false")
@@ -160,10 +179,19 @@ def _manifest_problems(release: Path) -> list[str]:
         except UnicodeDecodeError as exc:
             return [f"{manifest}: not UTF-8 ({exc.reason})"]
     try:
-        return verify_manifest(release)
+        return verify_manifest(release) + _schema_problems(manifest)
     except OSError as exc:  # a release file this user may not read: nothing can be verified
         where = exc.filename or release
         raise InputError(f"{where}: {os_reason(exc)}", "make the release directory's files readable") from None
+
+
+def _schema_problems(manifest: Path) -> list[str]:
+    """A release written against schema versions this corrigenda does not know is refused, naming the version."""
+    try:
+        recorded = json.loads(manifest.read_text(encoding="utf-8")).get("schemas")
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        return []  # verify_manifest names a missing or unreadable manifest
+    return unknown_schemas(recorded)
 
 
 def release_built_from(release: Path, fingerprint: str) -> list[str]:

@@ -3,7 +3,9 @@ directory is complete and unmodified."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ from corrigenda import __version__
 from corrigenda.atomic import write_json
 from corrigenda.compiler.plan import Plan
 from corrigenda.digest import file_sha256
+from corrigenda.emit.schemas import schema_ids
 
 MANIFEST = "manifest.json"
 
@@ -20,13 +23,28 @@ def file_digest(path: Path) -> dict[str, Any]:
     return {"sha256": digest, "bytes": size}
 
 
-def write_manifest(out_dir: Path, plan: Plan, files: list[Path], counts: dict[str, Any]) -> Path:
+def record_entry(item: str, source: str, segments: list[dict[str, Any]]) -> dict[str, str]:
+    """A released record by its stable id (the chunk it came from) and the hash of its segments, so two releases
+    can be compared record by record (`corrigenda diff OLD NEW`)."""
+    canonical = json.dumps(segments, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return {"id": item, "source": source, "sha256": hashlib.sha256(canonical.encode("utf-8")).hexdigest()}
+
+
+def write_manifest(
+    out_dir: Path,
+    plan: Plan,
+    files: list[Path],
+    counts: dict[str, Any],
+    records: Iterable[dict[str, str]] = (),
+) -> Path:
     manifest = {
         "corrigenda": __version__,
         "plan_fingerprint": plan.fingerprint,
+        "schemas": schema_ids(plan.spec.output.formats),
         "inputs": [f.model_dump() for f in plan.inputs],
         "outputs": {p.relative_to(out_dir).as_posix(): file_digest(p) for p in sorted(set(files))},
         "counts": counts,
+        "records": list(records),
     }
     path = out_dir / MANIFEST
     write_json(path, manifest)

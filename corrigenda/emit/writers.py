@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 from corrigenda.atomic import write_text
 from corrigenda.compiler.spec import TemplateSpec
 from corrigenda.emit.records import Record
+from corrigenda.errors import InputError
 
 MAIN_FILE = "axolotl_correction_conversations.json"
 CHAT_FILE = "axolotl_chat_template.jsonl"
@@ -46,8 +49,13 @@ def write_chat_template(out_dir: Path, records: list[Record], template: Template
     return path
 
 
-def write_axolotl_config(out_dir: Path, template: TemplateSpec, formats: Iterable[str]) -> Path:
+def write_axolotl_config(
+    out_dir: Path, template: TemplateSpec, formats: Iterable[str], data_dir: Path | None = None
+) -> Path:
+    """The `datasets:` settings, with each file's absolute path under `data_dir` (the release's final place), since
+    Axolotl resolves a bare name against the directory training runs in and otherwise looks it up on the Hub."""
     formats = tuple(formats)
+    where = data_dir or out_dir
     bos, eos = template.bos_token or "(none)", template.eos_token or "(none)"
     blocks = [
         "# Axolotl dataset settings for this release (merge into your training config).",
@@ -57,12 +65,17 @@ def write_axolotl_config(out_dir: Path, template: TemplateSpec, formats: Iterabl
         f"# tokens. This release's template wrote bos_token={bos!s} and eos_token={eos!s} into the text; if your",
         "# model needs a BOS at the start, set template.bos_token in the spec and rebuild.",
         "# The flawed answer has label: false, so with train_on_inputs: false it is masked (labels -100).",
+        "# Paths are absolute, so training can run from any directory. Moved or copied this release? Run",
+        "# `corrigenda axolotl-config NEW_DIR` for these settings with paths into NEW_DIR, or point",
+        f"# them to its new place (it was built at {where}).",
         "train_on_inputs: false",
         "datasets:",
     ]
     if "input_output" in formats:
         blocks += [
-            f"  - path: {MAIN_FILE}",
+            "  # Trains the question, the push-back and the corrected answer (every label: true segment);",
+            "  # masks only the flawed answer.",
+            f"  - path: {_dumps(str(where / MAIN_FILE))}",
             "    ds_type: json",
             "    type: input_output",
         ]
@@ -71,7 +84,9 @@ def write_axolotl_config(out_dir: Path, template: TemplateSpec, formats: Iterabl
         if "input_output" in formats:
             blocks += ["# Or, with the model's own chat template and a per-message training flag:", "# datasets:"]
         blocks += [
-            f"{prefix}- path: {CHAT_FILE}",
+            f"{prefix}# Trains only the corrected answer (train: true); the question, the push-back and the flawed",
+            f"{prefix}# answer are masked, so it trains far fewer tokens than input_output.",
+            f"{prefix}- path: {_dumps(str(where / CHAT_FILE))}",
             f"{prefix}  ds_type: json",
             f"{prefix}  type: chat_template",
             f"{prefix}  field_messages: messages",
@@ -80,6 +95,22 @@ def write_axolotl_config(out_dir: Path, template: TemplateSpec, formats: Iterabl
     path = out_dir / CONFIG_FILE
     write_text(path, "\n".join(blocks) + "\n")
     return path
+
+
+BUILT_AT = re.compile(r"^# them to its new place \(it was built at (?P<dir>.+)\)\.$", re.MULTILINE)
+
+
+def relocated_axolotl_config(release: Path) -> str:
+    """The release's `axolotl_config.yaml` with every path pointing into `release` where it is now, for a release
+    that was moved or copied (the file itself is left as built: the manifest vouches for it)."""
+    if not (release / CONFIG_FILE).is_file():
+        raise InputError(f"{release} has no {CONFIG_FILE}", "pass a release directory that corrigenda build wrote")
+    text = (release / CONFIG_FILE).read_text(encoding="utf-8")
+    match = BUILT_AT.search(text)
+    if match is None:
+        raise InputError(f"{release / CONFIG_FILE} does not say where it was built", "rebuild the release")
+    old, new = match["dir"], str(Path(os.path.abspath(release)))
+    return text.replace(f"built at {old})", f"built at {new})").replace(_dumps(old + "/")[:-1], _dumps(new + "/")[:-1])
 
 
 def write_meta_dataset(out_dir: Path, entries: Iterable[dict[str, Any]]) -> Path:

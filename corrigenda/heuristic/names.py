@@ -111,3 +111,23 @@ class NameKinds:
         if any(w.lower() in PLACE_PREPOSITIONS for w in before):
             return "place"
         return None
+
+
+FEMALE_TITLES = frozenset("Mrs Ms Miss Lady Queen Princess Empress Duchess Countess Dame Sister Aunt".split())
+MALE_TITLES = frozenset("Mr Sir Lord King Prince Emperor Duke Earl Count Baron Father Brother Uncle".split())
+PRONOUNS = {
+    "female": re.compile(r"\b(?:she|her|hers|herself)\b", re.I),
+    "male": re.compile(r"\b(?:he|him|his|himself)\b", re.I),
+}
+
+
+def person_swap_contradicted(sentence: str, wrong: str) -> bool:
+    """ "Queen Alice was sitting with his legs crossed", "for Queen Alice looked offended, and she began...": when the
+    wrong person's title says a sex and the sentence has gendered pronouns, the pronouns may point at the person asked
+    about or at the wrong one, and either way the swap reads as nonsense; such a sentence is not used for a swap."""
+    words = wrong.split()
+    if set(words[1:]) & set(re.findall(r"[A-Z][a-z]+", sentence)):
+        return True  # "Alice said ... that Queen Alice relented": the wrong person is already someone else here
+    if words[0] not in FEMALE_TITLES and words[0] not in MALE_TITLES:
+        return False
+    return any(pattern.search(sentence) for pattern in PRONOUNS.values())

@@ -12,7 +12,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from corrigenda.heuristic.counts import implausible_count
 from corrigenda.heuristic.facts import Fact, FactPool, askable, facts_in, sentences
+from corrigenda.heuristic.names import person_swap_contradicted
 from corrigenda.heuristic.usable import is_prose, usable_sentence
 
 __all__ = ["Candidate", "candidates", "check_conversation", "is_prose", "judge", "title_or_none", "write_conversation"]
@@ -97,7 +99,13 @@ def candidates(text: str, pool: FactPool) -> list[Candidate]:
             if fact.kind == "name" and pool.names.kind(fact.value) is None:
                 continue  # a person, a unit or a place cannot be told apart here: ask about something else
             wrong = pool.distractor(fact, sentence)
-            if not wrong:
+            if not wrong or implausible_count(sentence, fact, wrong):
+                continue
+            if (
+                fact.kind == "name"
+                and pool.names.kind(fact.value) == "person"
+                and person_swap_contradicted(sentence, wrong)
+            ):
                 continue
             # A wrong statement the document also makes (a near-identical sentence elsewhere) would not be wrong.
             statement = sentence[: fact.start] + wrong + sentence[fact.end :]

@@ -35,7 +35,7 @@ def is_prose(sentence: str) -> bool:
     lowercase = sum(word[0].islower() and word.isalpha() for word in words)
     return (
         6 <= len(words) <= 60
-        and sentence[-1] in ".!?"
+        and sentence[-1] in ".!"  # a question in the text ("How many spaces if there is 3 cm?") states no fact
         and lowercase >= 4
         and lowercase >= 0.3 * len(words)
         and not LINK.search(sentence)
@@ -71,6 +71,7 @@ def usable_sentence(sentence: str, furniture: frozenset[str] = frozenset()) -> b
     return not (
         is_table_or_form(sentence)
         or PRIVATE_USE.search(sentence)
+        or "•" in sentence  # bullet items glued into one "sentence"
         or STARTS_AS_HEADING.match(sentence)
         or PARAGRAPH_NUMBER.search(sentence)
         or HEADING_RUN.search(sentence)

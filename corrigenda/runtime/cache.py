@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from corrigenda.errors import CacheError
+from corrigenda.runtime.batch_store import BATCH_SCHEMA
 
-# PRAGMA user_version; 0 is a cache written before versions were recorded (the same table); 2 adds `items`, each
-# finished item of a build, keyed by its plan and chunk, so a rerun that would ask nothing skips the steps.
-SCHEMA_VERSION = 2
+# PRAGMA user_version; 0 is a cache written before versions were recorded (the same table); 2 added the batch
+# tables (batch_store.py); 3 adds `items`, each finished item of a build, keyed by its plan and chunk, so a rerun that
+# would ask nothing skips the steps. Every table is created if missing, so a cache of any older version opens as is.
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -129,6 +131,8 @@ class CallCache:
             self._db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process kills, fast commits
             self._db.execute(SCHEMA)
             self._db.execute(ITEMS_SCHEMA)
+            for statement in BATCH_SCHEMA:
+                self._db.execute(statement)
             if version < SCHEMA_VERSION:
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.OperationalError as exc:  # read-only file or folder, locked, out of space
@@ -187,6 +191,11 @@ class CallCache:
             "INSERT OR REPLACE INTO items (key, result, created) VALUES (?, ?, ?)",
             (key, json.dumps(result, ensure_ascii=False), time.time()),
         )
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for the batch bookkeeping that lives in the same file (batch_store.py)."""
+        return self._db
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]

@@ -5,7 +5,12 @@ one with the same table); sources are opened read-only and never changed. The fi
 target's own rows first, then the sources in the order given. A key whose answers differ between files is counted
 as a conflict (two runs that sampled the same call differently); identical copies are counted as duplicates. Each
 source is added in one transaction, so a failure mid-way leaves whole sources in or out, and rerunning the same merge
-adds only what is missing. Stored item results (schema version 2) are merged the same way.
+adds only what is missing. Stored item results (the `items` table, schema version 3) are merged the same way.
+
+Batch bookkeeping (`batch_calls`, `batches`: schema version 2, batch_store.py) is not copied: a batch belongs to the
+cache that submitted it, and only that cache's build can poll, import or cancel it. Answers a batch already returned
+are rows of `calls` and merge like any other; calls still pending in a source's batch are missing from the merge and
+are asked again (or wait for that shard's build to collect them and the merge to be rerun).
 """
 
 from __future__ import annotations

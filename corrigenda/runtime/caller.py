@@ -13,11 +13,12 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from corrigenda.compiler.spec import ModelSpec
 from corrigenda.errors import EndpointDown, OfflineMiss
 from corrigenda.runtime.adaptive import AdaptiveLimit
+from corrigenda.runtime.budget import Budget
 from corrigenda.runtime.cache import CallCache, call_key
 from corrigenda.runtime.limits import RateLimiter
 from corrigenda.runtime.request import Completion, PermanentError, Request, TransientError, Unreachable
@@ -32,6 +33,19 @@ class Backend(Protocol):
     async def complete(self, request: Request) -> Completion: ...
 
     async def close(self) -> None: ...
+
+
+class Deferred(Exception):
+    """The call was not made now: it waits for a batch, or the spending cap holds it back. The item stops here and
+    is taken up again on a later pass (batch mode) or not at all (the cap)."""
+
+
+class Answer(NamedTuple):
+    completion: Completion
+    cached: bool
+    attempts: int  # HTTP tries, this run's or the stored ones
+    key: str
+    batch: bool = False  # answered by a batch (charged at the batch price)
 
 
 class CallFailed(Exception):
@@ -77,6 +91,8 @@ class Caller:
         offline: bool = False,
         read_cache: bool = True,
         rng: random.Random | None = None,
+        batch: Any = None,
+        budget: Budget | None = None,
     ):
         self.name, self.model, self.backend, self.cache, self.offline = name, model, backend, cache, offline
         self.usage = ModelUsage(name, model.model, model.pricing)
@@ -85,6 +101,8 @@ class Caller:
         self._rng = rng or random.Random()
         self.outage = Outage()
         self.read_cache = read_cache  # False (--no-resume): ask again even when an answer is stored; still store it
+        self.batch = batch  # a Batcher (batcher.py) when this model's misses wait for a batch
+        self.budget = budget or Budget(None)
 
     def key(self, request: Request) -> str:
         material: dict[str, Any] = {
@@ -99,11 +117,18 @@ class Caller:
             material["context"] = request.context.get("digest")
         return call_key(material)
 
-    def _account(self, completion: Completion, attempts: int, stats: StepStats) -> None:
-        self.usage.add(completion, attempts)
+    def _account(self, completion: Completion, attempts: int, stats: StepStats, batch: bool = False) -> float:
+        self.usage.add(completion, attempts, batch)
         stats.input_tokens += completion.input_tokens
         stats.output_tokens += completion.output_tokens
-        stats.usd += self.model.pricing.cost(completion.input_tokens, completion.output_tokens)
+        usd = self.model.pricing.cost(completion.input_tokens, completion.output_tokens, batch)
+        stats.usd += usd
+        return usd
+
+    def worst_case_usd(self, request: Request, batch: bool = False) -> float:
+        """The most this call can cost: its prompt's tokens and every token max_tokens allows."""
+        prompt = count_message_tokens(request.messages) if request.messages else 0
+        return self.model.pricing.cost(prompt, request.sampling.max_tokens or 0, batch)
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.model.backoff_max_s, self.model.backoff_s * 2 ** (attempt - 1))
@@ -111,29 +136,57 @@ class Caller:
 
     async def call(self, request: Request, stats: StepStats) -> tuple[Completion, bool]:
         """The answer and whether it came from the cache."""
-        completion, cached, _ = await self.call_counted(request, stats)
-        return completion, cached
+        answer = await self.call_counted(request, stats)
+        return answer.completion, answer.cached
 
-    def replay(self, record: dict[str, Any], attempts: int, stats: StepStats) -> Completion:
-        """An answer from the cache, counted as a cached call."""
+    def replay(
+        self, record: dict[str, Any], attempts: int, stats: StepStats, batch: bool = False, key: str | None = None
+    ) -> Completion:
+        """An answer from the cache, counted as a cached call (at the batch price when a batch answered it) and
+        charged to the spending cap once per key: it was paid for, and a cap counts the whole dataset's cost."""
         completion = Completion.from_record(record)
         self.usage.cached_calls += 1
         stats.cached += 1
-        self._account(completion, attempts, stats)
+        usd = self._account(completion, attempts, stats, batch)
+        self.budget.charge(usd, key)
         return completion
 
-    async def call_counted(self, request: Request, stats: StepStats) -> tuple[Completion, bool, int]:
-        """The answer, whether it came from the cache, and the HTTP attempts it took."""
+    async def call_counted(self, request: Request, stats: StepStats) -> Answer:
+        """The answer, whether it came from the cache, the HTTP attempts it took, its key and whether a batch
+        answered it (what a stored item needs to count it again on a rerun)."""
         key = self.key(request)
         stored = self.cache.get(key) if self.read_cache else None
         if stored is not None:
             attempts = stored.get("attempts", 1)
-            return self.replay(stored["completion"], attempts, stats), True, attempts
+            batch = bool(stored.get("batch", False))
+            return Answer(self.replay(stored["completion"], attempts, stats, batch, key), True, attempts, key, batch)
         if self.offline:
             raise OfflineMiss(
                 f"--offline: cache miss: {request.step} for {request.item} (sample {request.sample}) is not cached",
                 "run without --offline to fetch it",
             )
+        if self.batch is not None:
+            sent, error = self.batch.store.submissions(key)
+            if sent <= self.model.batch_resubmits:
+                self.batch.want(self, key, request)
+                raise Deferred("waits for a batch")
+            if self.model.batch_fallback == "fail":
+                self.usage.failed(0)
+                raise CallFailed(f"no result after {sent} batches (last: {error or 'no answer'})", 0)
+        worst = self.worst_case_usd(request) if self.budget.cap is not None else 0.0  # counting tokens costs CPU
+        if not self.budget.reserve(worst):
+            raise Deferred("max_usd reached")
+        try:
+            completion, tries = await self._request(request, stats, key)
+        except BaseException:
+            self.budget.settle(worst, 0.0)
+            raise
+        self.budget.settle(worst, self.model.pricing.cost(completion.input_tokens, completion.output_tokens), key)
+        return Answer(completion, False, tries, key)
+
+    async def _request(self, request: Request, stats: StepStats, key: str) -> tuple[Completion, int]:
+        """The HTTP attempts of one call, until an answer (stored before it is returned) or a `CallFailed`; the
+        answer and the tries it took."""
         estimate = 0  # tokens to reserve under a TPM limit; counting costs CPU, so only when one is set
         if self.limiter.active and request.messages:
             estimate = count_message_tokens(request.messages) + (request.sampling.max_tokens or 0)
@@ -177,7 +230,7 @@ class Caller:
                     )
                     RateLimiter.settle(reservation, completion.input_tokens + completion.output_tokens)
                     self._account(completion, tries, stats)
-                    return completion, False, tries
+                    return completion, tries
                 finally:
                     stats.in_flight -= 1
             RateLimiter.settle(reservation, 0)

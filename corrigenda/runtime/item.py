@@ -27,7 +27,9 @@ class Item:
     # For the stored item result (see runtime/results.py): its key, every answered call (step, completion record,
     # attempts), every pass through a step (step, round, handed on, failed), and whether a call failed for good.
     result_key: str | None = None
-    calls: list[tuple[str, dict[str, Any], int]] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any], int, str, bool]] = field(
+        default_factory=list
+    )  # step, answer, tries, key, batch
     passes: list[tuple[str, int, bool, bool]] = field(default_factory=list)
     call_failed: bool = False
 

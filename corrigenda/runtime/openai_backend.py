@@ -183,56 +183,72 @@ class OpenAIBackend:
             raise TransientError(f"response has no choices: {str(data)[:200]}")
         return data
 
-    async def _complete_chat(self, request: Request) -> Completion:
+    def batch_request(self, request: Request) -> tuple[str, dict[str, Any]]:
+        """The URL path and body of this call as a batch request line sends it (the same body as online)."""
+        if self.model.mode == "completion":
+            return "/v1/completions", self._text_body(request)
+        return "/v1/chat/completions", self._chat_body(request)
+
+    def _chat_body(self, request: Request) -> dict[str, Any]:
         body = {**self._arguments(request), "messages": request.messages}
         if request.response_format is not None:
             body["response_format"] = request.response_format
-        data = await self._post("/chat/completions", body)
-        choice = data["choices"][0]
-        message = choice.get("message") or {}
-        reasoning = message.get("reasoning_content") or message.get("reasoning")
-        return self._completion(
-            data.get("usage"),
-            message.get("content") or "",
-            reasoning if isinstance(reasoning, str) else None,
-            choice.get("finish_reason"),
-            request,
-        )
+        return body
 
-    async def _complete_text(self, request: Request) -> Completion:
+    def _text_body(self, request: Request) -> dict[str, Any]:
         prompt = compiled(self.model.completion_template or "").render(
             messages=request.messages, add_generation_prompt=True, bos_token="", eos_token=""
         )
-        data = await self._post("/completions", {**self._arguments(request), "prompt": prompt})
-        choice = data["choices"][0]
-        return self._completion(data.get("usage"), choice.get("text") or "", None, choice.get("finish_reason"), request)
+        return {**self._arguments(request), "prompt": prompt}
 
-    def _completion(
-        self, usage: Any, content: str, reasoning: str | None, finish_reason: str | None, request: Request
-    ) -> Completion:
-        thought = split_reasoning(content, reasoning)[0]
-        if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int):
-            reported = (usage.get("completion_tokens_details") or {}).get("reasoning_tokens")
-            # Many servers (vLLM, llama.cpp) count thinking in completion_tokens without breaking it out: estimate
-            # it with tiktoken rather than report a reasoning model as having thought nothing.
-            estimate = not reported and bool(thought)
-            return Completion(
-                content,
-                reasoning,
-                finish_reason or "stop",
-                usage["prompt_tokens"],
-                usage.get("completion_tokens") or 0,
-                count_tokens(thought) if estimate else reported or 0,
-                reasoning_estimated=estimate,
-            )
-        # No usage from the server: estimate with tiktoken and say so.
+    async def _complete_chat(self, request: Request) -> Completion:
+        data = await self._post("/chat/completions", self._chat_body(request))
+        return completion_from(data, request.messages)
+
+    async def _complete_text(self, request: Request) -> Completion:
+        data = await self._post("/completions", self._text_body(request))
+        return completion_from(data, request.messages)
+
+
+def completion_from(data: dict[str, Any], messages: list[dict[str, str]]) -> Completion:
+    """A chat or text completion response as a Completion, whether it came online or from a batch result file."""
+    choice = data["choices"][0]
+    if "message" in choice:
+        message = choice.get("message") or {}
+        reasoning = message.get("reasoning_content") or message.get("reasoning")
+        content = message.get("content") or ""
+        reasoning = reasoning if isinstance(reasoning, str) else None
+    else:
+        content, reasoning = choice.get("text") or "", None
+    return _completion(data.get("usage"), content, reasoning, choice.get("finish_reason"), messages)
+
+
+def _completion(
+    usage: Any, content: str, reasoning: str | None, finish_reason: str | None, messages: list[dict[str, str]]
+) -> Completion:
+    thought = split_reasoning(content, reasoning)[0]
+    if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int):
+        reported = (usage.get("completion_tokens_details") or {}).get("reasoning_tokens")
+        # Many servers (vLLM, llama.cpp) count thinking in completion_tokens without breaking it out: estimate
+        # it with tiktoken rather than report a reasoning model as having thought nothing.
+        estimate = not reported and bool(thought)
         return Completion(
             content,
             reasoning,
             finish_reason or "stop",
-            count_message_tokens(request.messages),
-            count_tokens(content) + count_tokens(reasoning or ""),
-            count_tokens(thought),
-            usage_estimated=True,
-            reasoning_estimated=bool(thought),
+            usage["prompt_tokens"],
+            usage.get("completion_tokens") or 0,
+            count_tokens(thought) if estimate else reported or 0,
+            reasoning_estimated=estimate,
         )
+    # No usage from the server: estimate with tiktoken and say so.
+    return Completion(
+        content,
+        reasoning,
+        finish_reason or "stop",
+        count_message_tokens(messages),
+        count_tokens(content) + count_tokens(reasoning or ""),
+        count_tokens(thought),
+        usage_estimated=True,
+        reasoning_estimated=bool(thought),
+    )

@@ -16,6 +16,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from corrigenda.runtime.caller import Deferred
 from corrigenda.runtime.debug_log import DebugLog, chunk_record
 from corrigenda.runtime.item import ACCEPTED, PENDING, REJECTED, Item
 from corrigenda.runtime.results import ItemResults
@@ -56,16 +57,18 @@ class Pipeline:
         self.on_item_done = on_item_done
         self.collect = collect  # False: finished items go only to on_item_done (memory flat in the item count)
         self.ingested = 0
+        self.deferred = 0  # items stopped by a call that waits for a batch or for the spending cap
         self._debug: DebugLog | None = None
 
     def _write_debug(self, item: Item) -> None:
         if self._debug is None:
             return
-        for step, attempts in item.debug.items():
+        for index, (step, attempts) in enumerate(item.debug.items()):
             record = {
                 "item": item.chunk.chunk_id,
                 "source": item.chunk.source,
                 "step": step,
+                "step_index": index,  # the item's steps in the order it ran them
                 "outcome": item.outcome,
                 "reason": item.reason,
                 "chunk": chunk_record(item.chunk),
@@ -74,12 +77,16 @@ class Pipeline:
             self._debug.write(step, item.chunk.chunk_id, record)
 
     async def process(self, item: Item) -> Item:
-        for index, runner in enumerate(self.runners):
-            if item.outcome != PENDING:
-                break
-            await runner.run(item)
-            if runner.step.kind == "verify":
-                await self._regenerate(item, runner, self.runners[:index])
+        try:
+            for index, runner in enumerate(self.runners):
+                if item.outcome != PENDING:
+                    break
+                await runner.run(item)
+                if runner.step.kind == "verify":
+                    await self._regenerate(item, runner, self.runners[:index])
+        except Deferred:  # taken up again on the next pass once its batch is in (or never, at the spending cap)
+            self.deferred += 1
+            return item
         if item.outcome == PENDING:
             item.finish(ACCEPTED)
         self._write_debug(item)
@@ -96,15 +103,15 @@ class Pipeline:
         return item
 
     def _replay(self, item: Item, result: dict) -> bool:
-        """Finishes `item` from its stored result, its debug files linked from the previous release; False when
-        it must run the steps (a debug file to reuse is missing)."""
+        """Finishes `item` from its stored result, its debug lines copied from the previous release; False when
+        it must run the steps (a debug line to reuse is missing)."""
         assert self.results is not None
-        files = self.results.debug_files(item, result["reached"]) if self._debug is not None else []
-        if files is None or not self.results.restore(item, result):
+        lines = self.results.debug_lines(item, result["reached"]) if self._debug is not None else []
+        if lines is None or not self.results.restore(item, result):
             return False
         if self._debug is not None:
-            for source in files:
-                self._debug.link(source.parent.name, item.chunk.chunk_id, source)
+            for step, source, offset, length in lines:
+                self._debug.copy(step, source, offset, length)
         self.replayed += 1
         self._done(item)
         return True
@@ -147,8 +154,9 @@ class Pipeline:
 
         async def worker() -> None:
             while (item := await queue.get()) is not None:
+                deferred = self.deferred
                 done = await self.process(item)
-                if self.collect:
+                if self.collect and self.deferred == deferred:
                     finished.append(done)
 
         self._debug = DebugLog(self.debug_dir) if self.debug_dir is not None else None

@@ -20,6 +20,7 @@ from corrigenda.compiler.plan import Plan
 from corrigenda.compiler.spec import ModelSpec
 from corrigenda.errors import EndpointError
 from corrigenda.runtime.connection import DNS, REFUSED, TIMEOUT, TLS, classify
+from corrigenda.runtime.loop import run_sync
 from corrigenda.runtime.openai_backend import html_title, looks_like_html
 
 try:  # the HTTP library the installed openai client is built on
@@ -273,7 +274,7 @@ def probe(plan: Plan) -> list[str]:
         groups.setdefault((target.url.rstrip("/"), target.model.api_key_env), []).append(target)
     if not groups:
         return []
-    report = asyncio.run(_probe_all(list(groups.values())))
+    report = run_sync(lambda: _probe_all(list(groups.values())))
     if report.problems:
         raise EndpointProblems(report.problems)
     return report.ok

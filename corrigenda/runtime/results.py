@@ -7,16 +7,16 @@ rejections, and each call's answer and attempts, so the rerun counts tokens, USD
 Items are looked up a batch at a time, in one query. An item with a call that failed for good is never stored (a
 rerun asks it again), and none is read under `--no-resume`.
 
-An item's debug files are not stored: they are linked from the previous release (`debug_outputs/` of a release built
-from the same plan fingerprint), so nothing is written that has not changed; an item whose files are not there runs
-the steps again, from the call cache.
+An item's debug lines are not stored: they are copied from the previous release (`debug_outputs/STEP.jsonl` of a
+release built from the same plan fingerprint), found by their `id` without decoding them, so nothing is encoded again;
+a step whose every line comes from there gets the previous file itself, hard-linked. An item whose lines are not
+there runs the steps again, from the call cache.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from typing import Any
 from corrigenda import __version__
 from corrigenda.emit.segmenter import Conversation
 from corrigenda.runtime.cache import CallCache
-from corrigenda.runtime.debug_log import debug_name
+from corrigenda.runtime.debug_log import index_lines, record_id
 from corrigenda.runtime.item import FAILED, Item
 from corrigenda.runtime.steps import StepRunner
 
@@ -40,8 +40,8 @@ class ItemResults:
     ):
         self.cache, self.runners, self.read = cache, {r.step.name: r for r in runners}, read
         self.salt = f"{__version__}:{fingerprint}"
-        self.previous_debug = previous_debug  # None: no debug files wanted, or none to reuse
-        self._listed: dict[str, set[str]] = {}
+        self.previous_debug = previous_debug  # None: no release of this plan to reuse debug lines from
+        self._listed: dict[str, tuple[Path, dict[str, tuple[int, int]]]] = {}  # step -> its file, lines by id
 
     def key(self, item: Item) -> str:
         chunk = item.chunk
@@ -63,26 +63,32 @@ class ItemResults:
             return {}
         return self.cache.get_items([item.result_key for item in items if item.result_key])
 
-    def debug_files(self, item: Item, steps: list[str]) -> list[Path] | None:
-        """The previous release's debug file of each step, or None when one is missing."""
+    def debug_lines(self, item: Item, steps: list[str]) -> list[tuple[str, Path, int, int]] | None:
+        """Where the previous release holds the item's line of each step (step, file, offset, length), or None
+        when one is missing."""
         if self.previous_debug is None:
-            return []
-        name = f"{debug_name(item.chunk.chunk_id)}.json"
+            return None  # no release of this plan to take them from: the steps run again, from the call cache
+        found = []
         for step in steps:
-            if step not in self._listed:
-                folder = self.previous_debug / step
-                self._listed[step] = set(os.listdir(folder)) if folder.is_dir() else set()
-            if name not in self._listed[step]:
+            listed = self._listed.get(step)
+            if listed is None:
+                path = self.previous_debug / f"{step}.jsonl"
+                listed = self._listed[step] = (path, index_lines(path))
+            where = listed[1].get(record_id(step, item.chunk.chunk_id))
+            if where is None:
                 return None
-        return [self.previous_debug / step / name for step in steps]
+            found.append((step, listed[0], *where))
+        return found
 
     def restore(self, item: Item, result: dict[str, Any]) -> bool:
         """Finishes `item` from its stored result, counting its calls and passes as a cached run would."""
         if any(step not in self.runners for step, *_ in result["passes"] + result["calls"]):
             return False
-        for step, record, attempts in result["calls"]:
+        if any(len(call) != 5 for call in result["calls"]):  # stored before calls kept their key and batch flag
+            return False
+        for step, record, attempts, key, batch in result["calls"]:
             runner = self.runners[step]
-            runner.caller.replay(record, attempts, runner.stats)
+            runner.caller.replay(record, attempts, runner.stats, batch, key)
         for step, round_, passed, failed in result["passes"]:
             stats = self.runners[step].stats
             stats.total += 1

@@ -124,13 +124,13 @@ class StepRunner:
                 record = attempt_record(round_, sample, rendered_messages(request))
                 attempts.append(record)
                 try:
-                    completion, cached, tries = await self.caller.call_counted(request, self.stats)
+                    completion, cached, tries, key, batch = await self.caller.call_counted(request, self.stats)
                 except CallFailed as exc:
                     item.call_failed = True
                     record["error"] = exc.reason
                     item.finish(FAILED, f"{self.step.name}: request failed", f"{self.step.name}: {exc.reason}")
                     return
-                item.calls.append((self.step.name, completion.to_record(), tries))
+                item.calls.append((self.step.name, completion.to_record(), tries, key, batch))
                 reasoning, answer = split_reasoning(completion.content, completion.reasoning)
                 record.update(
                     cached=cached,

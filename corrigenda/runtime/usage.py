@@ -30,22 +30,31 @@ class ModelUsage:
     estimated_calls: int = 0  # calls whose usage the server did not report
     reasoning_estimated_calls: int = 0  # calls whose thinking the server did not count separately
     cached_calls: int = 0  # answered from the cache in this run (not written: it differs between runs)
+    batch_calls: int = 0  # answered by a batch API (their tokens are also in the totals)
+    batch_input_tokens: int = 0
+    batch_output_tokens: int = 0
     requests_this_run: int = 0
 
     @property
     def input_cost(self) -> float:
-        return self.pricing.cost(self.input_tokens, 0)
+        online = self.pricing.cost(self.input_tokens - self.batch_input_tokens, 0)
+        return online + self.pricing.cost(self.batch_input_tokens, 0, batch=True)
 
     @property
     def output_cost(self) -> float:
-        return self.pricing.cost(0, self.output_tokens)
+        online = self.pricing.cost(0, self.output_tokens - self.batch_output_tokens)
+        return online + self.pricing.cost(0, self.batch_output_tokens, batch=True)
 
     @property
     def usd(self) -> float:
         return self.input_cost + self.output_cost
 
-    def add(self, completion: Completion, attempts: int) -> None:
-        """One finished call (from the server or the cache) and the HTTP attempts it took."""
+    def add(self, completion: Completion, attempts: int, batch: bool = False) -> None:
+        """One finished call (from the server, a batch result file or the cache) and the HTTP attempts it took."""
+        if batch:  # priced at the batch discount
+            self.batch_calls += 1
+            self.batch_input_tokens += completion.input_tokens
+            self.batch_output_tokens += completion.output_tokens
         self.calls += 1
         self.requests += attempts
         self.retries += attempts - 1
@@ -76,6 +85,9 @@ class ModelUsage:
             "failures": self.failures,
             "usage_estimated": self.estimated_calls > 0,
             "estimated_calls": self.estimated_calls,
+            "batch_calls": self.batch_calls,
+            "batch_input_tokens": self.batch_input_tokens,
+            "batch_output_tokens": self.batch_output_tokens,
         }
 
     def write(self, out_dir: Path) -> Path:

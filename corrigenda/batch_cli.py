@@ -1,0 +1,168 @@
+"""`corrigenda batch status|cancel|export|import`: the batches a spec's cache knows, and request files for servers
+without a batch API (`vllm run-batch` on local GPUs).
+
+export writes the calls of one step that the cache cannot answer (earlier steps must be answered already) in the
+OpenAI batch format; import reads the result file back into the cache, where `build --offline` finds every answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from corrigenda.build import Build, BuildOptions
+from corrigenda.compiler.compile import compile_spec
+from corrigenda.errors import EXIT_OK, InputError, UsageError
+from corrigenda.runtime.batch_files import read_results
+from corrigenda.runtime.batch_store import TERMINAL, BatchStore
+from corrigenda.runtime.batcher import batch_client, store_result
+from corrigenda.runtime.cache import CallCache
+
+
+def _cache(spec: str) -> tuple[CallCache, object]:
+    from corrigenda.cli import spec_path
+
+    plan = compile_spec(spec_path(spec)).plan
+    return CallCache(Path(plan.base_dir) / plan.spec.output.cache), plan
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    cache, _ = _cache(args.spec)
+    try:
+        store = BatchStore(cache.db)
+        rows = store.batches()
+        if not rows:
+            print("no batches in this spec's cache")
+        for row in rows:
+            missing = store.missing(row.id)
+            read = "results read" if row.ingested else "results not read yet"
+            print(
+                f"{row.id}  {row.model}  {row.status}  {row.requests} requests, {row.completed} completed, "
+                f"{row.failed} failed, {missing} without a result ({read})"
+            )
+    finally:
+        cache.close()
+    return EXIT_OK
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    cache, plan = _cache(args.spec)
+    try:
+        store = BatchStore(cache.db)
+        live = [row for row in store.batches(live_only=True) if row.status not in TERMINAL]
+
+        async def cancel() -> None:
+            for row in live:
+                model = plan.spec.models.get(row.model)
+                client = batch_client(row.endpoint, model.api_key_env if model else None)
+                try:
+                    batch = await client.batches.cancel(row.id)
+                finally:
+                    await client.close()
+                counts = batch.request_counts
+                done, failed = (counts.completed, counts.failed) if counts else (row.completed, row.failed)
+                store.update(row.id, batch.status, batch.output_file_id, batch.error_file_id, done, failed)
+                print(f"{row.id}  {row.model}  {batch.status}")
+
+        asyncio.run(cancel())
+        if not live:
+            print("no running batches to cancel")
+        else:
+            print("a rerun of the build reads whatever they finished and sends the rest again", file=sys.stderr)
+    finally:
+        cache.close()
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from corrigenda.cli import spec_path
+
+    compiled = compile_spec(spec_path(args.spec))
+    steps = [step.name for step in compiled.plan.spec.steps]
+    if args.step not in steps:
+        raise UsageError(f"the spec has no step {args.step!r}", f"its steps are {', '.join(steps)}")
+    build = Build(compiled, BuildOptions(batch=True, probe=False, limit=args.limit))
+    if build.batcher is None:
+        build.cache.close()
+        raise UsageError(f"step {args.step!r} runs on the built-in engine", "only model calls can be exported")
+
+    async def collect() -> None:
+        try:
+            await build.collect_pass(build.needs_facts)
+        finally:
+            for caller in build.callers.values():
+                await caller.backend.close()
+
+    try:
+        asyncio.run(collect())
+        store = build.batcher.store
+        earlier = sum(1 for _ in store.wanted(args.step, other_than=True))
+        count = 0
+        output = Path(args.output)
+        tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")  # streamed, then renamed: never half-written
+        try:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                for _, line in store.wanted(args.step):
+                    handle.write(line + "\n")
+                    count += 1
+            os.replace(tmp, output)
+        finally:
+            tmp.unlink(missing_ok=True)
+    finally:
+        build.cache.close()
+    print(f"{count} {args.step} requests written to {args.output} (OpenAI batch format)")
+    if earlier:
+        print(
+            f"{earlier} calls of other steps are not cached yet: the chunks waiting on them are not in this file; "
+            "export, run and import those steps first",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    path = Path(args.results)
+    if not path.is_file():
+        raise InputError(f"{path} is not a file", "give the output file `vllm run-batch` or a batch API wrote")
+    cache, _ = _cache(args.spec)
+    stored = errors = unknown = 0
+    try:
+        store = BatchStore(cache.db)
+        with open(path, "rb") as lines, cache.db:
+            cache.db.execute("BEGIN")
+            for result in read_results(lines):
+                if store.call(result.key) is None:
+                    unknown += 1
+                elif store_result(cache, store, result):
+                    stored += 1
+                else:
+                    errors += 1
+    finally:
+        cache.close()
+    print(f"{stored} results stored in the cache, {errors} errors, {unknown} ids this cache never exported")
+    print("now `corrigenda build SPEC --offline` (or a later export) goes on from them")
+    return EXIT_OK
+
+
+def add_batch_commands(commands: argparse._SubParsersAction) -> None:
+    batch = commands.add_parser("batch", help="batch API jobs, and request files for vllm run-batch")
+    sub = batch.add_subparsers(dest="batch_command", required=True)
+    status = sub.add_parser("status", help="list this spec's batches and their counts")
+    status.add_argument("spec")
+    status.set_defaults(run=cmd_status)
+    cancel = sub.add_parser("cancel", help="cancel this spec's running batches")
+    cancel.add_argument("spec")
+    cancel.set_defaults(run=cmd_cancel)
+    export = sub.add_parser("export", help="write one step's uncached calls as an OpenAI batch request file")
+    export.add_argument("spec")
+    export.add_argument("--step", required=True)
+    export.add_argument("-o", "--output", required=True, help="requests.jsonl to write")
+    export.add_argument("--limit", type=int, help="only the first N chunks")
+    export.set_defaults(run=cmd_export)
+    imp = sub.add_parser("import", help="store a batch result file (vllm run-batch output) in the cache")
+    imp.add_argument("results")
+    imp.add_argument("--spec", required=True, help="the spec whose cache the requests were exported from")
+    imp.set_defaults(run=cmd_import)

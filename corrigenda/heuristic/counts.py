@@ -1,0 +1,64 @@
+"""When a question about a small count gives its answer away, or its wrong count is one no reader would believe.
+
+"There are ____ categories: physical, technical, and administrative" lists the answer right after the blank, so a
+wrong count there is not a mistake a person could make; neither is "the three eyes" of a face, or "train three
+platoons ... and the third platoon" where an ordinal in the same sentence contradicts it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from corrigenda.heuristic.facts import Fact
+
+WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+ORDINALS = (
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+)
+# Things that come in a number everyone knows: a count of them is never a plausible mistake.
+KNOWN_COUNTS = frozenset(
+    "eyes ears hands feet legs arms wings twins halves parents lungs kidneys eyebrows cheeks lips nostrils".split()
+)
+ARITHMETIC = re.compile(r"\b(?:times|plus|minus|divided by|multiplied by|makes|equals)\b", re.I)
+LIST_SEPARATOR = re.compile(r",|;|\band\b|\bor\b")
+
+
+def count_value(text: str) -> int | None:
+    """2 for "two", "Two" or "2"; None for anything that is not a count from one to twelve."""
+    word = text.strip().lower()
+    if word in WORDS:
+        return WORDS.index(word) + 1
+    return int(word) if word.isdigit() and 1 <= int(word) <= 12 else None
+
+
+def implausible_count(sentence: str, fact: Fact, wrong: str) -> bool:
+    """The count is listed after it, belongs to a thing everyone can count, or an ordinal in the sentence
+    contradicts the wrong value."""
+    value, wrong_value = count_value(fact.value), count_value(wrong)
+    if fact.kind != "number" or value is None:
+        return False
+    after = sentence[fact.end :]
+    if KNOWN_COUNTS.intersection(re.findall(r"[a-z]+", after.lower())[:2]):
+        return True
+    if ARITHMETIC.search(sentence):
+        return True  # "Thirty times ____ makes ninety": the sum gives it away
+    if ":" in after or "•" in after:
+        return True  # the enumeration follows: the reader can count the answer
+    following = " ".join(after.split()[:12])
+    if value > 1 and "," in following and len(LIST_SEPARATOR.findall(following)) >= value - 1:
+        return True  # "the three passengers, two officers and a major": the items are listed
+    if re.search(rf"(?<![\d.,]){value}(?![\d.,]\d)", sentence[: fact.start] + " " + after) and not fact.value.isdigit():
+        return True  # "Week T-6 is ____ weeks before": the figure is in the sentence
+    words = set(re.findall(r"[a-z]+", sentence.lower()))
+    return any(count and count <= len(ORDINALS) and ORDINALS[count - 1] in words for count in (value, wrong_value))

@@ -1,0 +1,195 @@
+"""Which calls a build of a plan would make, counted before anything is spent.
+
+The real pipeline runs with a caller that never reaches the network: a cached answer is returned as it is (so the
+item goes on exactly as a build would take it), and a miss is counted and answered with a stand-in that passes
+every step. Once an item has met a miss, its later calls depend on an answer nobody has yet, so they are counted as
+estimates (every chunk assumed to pass; no retries); before that, every count is exact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corrigenda.compiler.compile import Compiled
+from corrigenda.compiler.plan import Plan
+from corrigenda.heuristic.backend import HeuristicBackend
+from corrigenda.ingest.corpus import IngestionReport, iter_chunks
+from corrigenda.runtime.cache import CallCache
+from corrigenda.runtime.caller import Answer, Caller, StepStats
+from corrigenda.runtime.openai_backend import OpenAIBackend
+from corrigenda.runtime.pipeline import Pipeline
+from corrigenda.runtime.request import Completion, Request
+from corrigenda.runtime.steps import StepRunner
+from corrigenda.runtime.tokens import count_message_tokens
+
+STAND_INS = {
+    "filter": "A stand-in: this call is not cached yet.\nVERDICT: SUITABLE",
+    "generate": (
+        "<initial_question>Which stand-in question is this?</initial_question>\n"
+        "<flawed_answer>It is the first stand-in answer.</flawed_answer>\n"
+        "<followup_confirmation>Are you sure?</followup_confirmation>\n"
+        "<correct_answer>No, it is another stand-in answer entirely.</correct_answer>"
+    ),
+    "verify": (
+        "flawed_is_wrong: yes - stand-in\npushback_neutral: yes - stand-in\ncorrection_supported: yes - stand-in"
+    ),
+}
+STRUCTURED_CONVERSATION = {
+    "initial_question": "Which stand-in question is this?",
+    "flawed_answer": "It is the first stand-in answer.",
+    "followup_confirmation": "Are you sure?",
+    "correct_answer": "No, it is another stand-in answer entirely.",
+}
+STRUCTURED_JUDGEMENT = {
+    name: {"ok": True, "reason": "stand-in"} for name in ("flawed_is_wrong", "pushback_neutral", "correction_supported")
+}
+
+
+@dataclass
+class StepCalls:
+    """One step's calls: answered by the cache, requested (exact), requested (estimated), and the new calls' cost."""
+
+    step: str
+    model: str
+    engine: str
+    cached: int = 0
+    requested: int = 0
+    estimated: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    usd: float = 0.0
+
+    @property
+    def new_calls(self) -> int:
+        return self.requested + self.estimated
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "model": self.model,
+            "engine": self.engine,
+            "cached": self.cached,
+            "requested": self.requested,
+            "estimated": self.estimated,
+            "new_calls": self.new_calls,
+            "exact": self.estimated == 0,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "usd": round(self.usd, 6),
+        }
+
+
+@dataclass
+class CallCount:
+    chunks: int = 0
+    steps: list[StepCalls] = field(default_factory=list)
+
+    @property
+    def usd(self) -> float:
+        return sum(step.usd for step in self.steps)
+
+    @property
+    def new_calls(self) -> int:
+        return sum(step.new_calls for step in self.steps)
+
+
+class _EmptyCache:
+    """No cache file yet: every call is a miss (and none is created by looking)."""
+
+    def get(self, key: str) -> None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+class _NoSpend(Caller):
+    """A caller that answers from the cache or with a stand-in, and counts which it was."""
+
+    def __init__(self, name: str, plan: Plan, backend: Any, cache: Any, tally: dict[str, StepCalls], tainted: set):
+        super().__init__(name, plan.spec.models[name], backend, cache)
+        self.plan, self.tally, self.tainted = plan, tally, tainted
+        self.asked: dict[str, Completion] = {}  # calls this count has already met as misses
+        self.budgets = {step.name: step.output_budget for step in plan.spec.steps}
+
+    async def call_counted(self, request: Request, stats: StepStats) -> Answer:
+        """As `Caller.call_counted`, but a miss is counted and answered with a stand-in, never requested."""
+        row = self.tally[request.step]
+        if self.backend.identity["engine"] != "openai":  # the built-in engine: free, local, deterministic
+            return Answer(await self.backend.complete(request), False, 1, "")
+        key = self.key(request)
+        stored = self.cache.get(key)
+        if stored is None and key in self.asked:  # the same call for a chunk with the same text: cached by then
+            row.cached += 1
+            return Answer(self.asked[key], True, 1, key)
+        if stored is not None:
+            row.cached += 1
+            return Answer(Completion.from_record(stored["completion"]), True, 1, key)
+        if request.item in self.tainted:
+            row.estimated += 1
+        else:
+            row.requested += 1
+            self.tainted.add(request.item)
+        input_tokens = count_message_tokens(request.messages, self.plan.spec.inputs.encoding)
+        output_tokens = self.budgets[request.step]
+        row.input_tokens += input_tokens
+        row.output_tokens += output_tokens
+        row.usd += self.model.pricing.cost(input_tokens, output_tokens)
+        self.asked[key] = Completion(_stand_in(request), None, "stop", input_tokens, output_tokens)
+        return Answer(self.asked[key], False, 1, key)
+
+
+def _stand_in(request: Request) -> str:
+    if request.response_format is not None:
+        return json.dumps(STRUCTURED_CONVERSATION if request.kind == "generate" else STRUCTURED_JUDGEMENT)
+    return STAND_INS[request.kind]
+
+
+def _backend(plan: Plan, name: str) -> Any:
+    model = plan.spec.models[name]
+    if model.engine == "heuristic":
+        return HeuristicBackend(model.model)
+    return OpenAIBackend(name, model, plan.endpoints[name] or "")
+
+
+def count_calls(compiled: Compiled) -> CallCount:
+    """Per step: the calls the cache answers and the calls a build of this plan would request, and their cost."""
+    from corrigenda.build import _items  # the build's own item stream, so keys match the build's exactly
+
+    plan = compiled.plan
+    base = Path(plan.base_dir)
+    cache_path = base / plan.spec.output.cache
+    cache: Any = CallCache(cache_path) if cache_path.is_file() else _EmptyCache()
+    tally = {s.name: StepCalls(s.name, s.model, plan.model(s).engine) for s in plan.spec.steps}
+    tainted: set[str] = set()
+    used = list(dict.fromkeys(step.model for step in plan.spec.steps))
+    callers = {name: _NoSpend(name, plan, _backend(plan, name), cache, tally, tainted) for name in used}
+    runners = [
+        StepRunner(
+            step,
+            compiled.prompt_files.get(step.name),
+            callers[step.model],
+            plan.spec.models[step.model].sampling.merged(step.sampling),
+        )
+        for step in plan.spec.steps
+    ]
+    needs_facts = any(plan.spec.models[name].engine == "heuristic" for name in used)
+    chunks = iter_chunks(plan.spec.inputs, base, IngestionReport())
+
+    async def run() -> int:
+        try:
+            items = await Pipeline(runners, 16).run(_items(chunks, needs_facts))
+            return len(items)
+        finally:
+            for caller in callers.values():
+                await caller.backend.close()
+
+    try:
+        total = asyncio.run(run())
+    finally:
+        cache.close()
+    return CallCount(total, list(tally.values()))

@@ -1,0 +1,185 @@
+"""Batch mode: a model's uncached calls go through the endpoint's batch API (`/v1/files` + `/v1/batches`) at the
+batch price, instead of one request each.
+
+A pass over the items records every call the cache cannot answer (caller.py raises `Deferred` for it, the item
+stops); `run_round` then writes them into request files, uploads and submits them, polls with backoff, and stores
+every result in the cache exactly as an online answer would be. The next pass finds those answers and goes one step
+further; parse failures and cut-off answers ask for fresh samples there, which go into the next round's batch.
+Every batch id and state is in the cache database (batch_store.py) before anything else happens, so a killed run
+resumes polling and never sends the same calls twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import openai
+
+from corrigenda.errors import EXIT_INTERRUPTED, CorrigendaError
+from corrigenda.runtime.batch_files import RequestFile, Result, read_results, request_line, write_request_files
+from corrigenda.runtime.batch_store import TERMINAL, BatchRow, BatchStore
+from corrigenda.runtime.budget import Budget
+from corrigenda.runtime.cache import CallCache
+from corrigenda.runtime.openai_backend import NO_KEY, completion_from
+from corrigenda.runtime.request import Request
+from corrigenda.runtime.tokens import count_message_tokens
+
+Note = Callable[[str], None]
+
+
+class BatchesInterrupted(CorrigendaError):
+    """Ctrl-C while batches run at the provider: they keep running, and a rerun picks up their results."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+def batch_client(endpoint: str, api_key_env: str | None) -> openai.AsyncOpenAI:
+    key = os.environ.get(api_key_env) if api_key_env else None
+    return openai.AsyncOpenAI(base_url=endpoint, api_key=key or NO_KEY, max_retries=5, timeout=600)
+
+
+def store_result(cache: CallCache, store: BatchStore, result: Result) -> tuple[int, int] | None:
+    """One result line into the cache, exactly as an online answer is stored (or its error beside its call); the
+    tokens it used, or None when it holds no answer or belongs to no call of ours."""
+    call = store.call(result.key)
+    if call is None:
+        return None  # not ours (another build's file): nothing to file it under
+    model, step, item, line = call
+    if result.body is None:
+        store.call_error(result.key, result.error or "no response")
+        return None
+    messages = (json.loads(line).get("body") or {}).get("messages") or []
+    completion = completion_from(result.body, messages)
+    cache.put(result.key, step, item, model, {"completion": completion.to_record(), "attempts": 1, "batch": True})
+    return completion.input_tokens, completion.output_tokens
+
+
+def ingest_file(cache: CallCache, store: BatchStore, path: Path) -> tuple[int, int]:
+    """A downloaded output or error file into the cache in one transaction, a line at a time; the tokens used."""
+    input_tokens = output_tokens = 0
+    with open(path, "rb") as lines, cache.db:
+        cache.db.execute("BEGIN")
+        for result in read_results(lines):
+            tokens = store_result(cache, store, result)
+            if tokens:
+                input_tokens, output_tokens = input_tokens + tokens[0], output_tokens + tokens[1]
+    return input_tokens, output_tokens
+
+
+class Batcher:
+    def __init__(self, cache: CallCache, budget: Budget, note: Note | None = None):
+        self.cache, self.budget = cache, budget
+        self.store = BatchStore(cache.db)
+        self.note = note or (lambda text: None)
+        self._clients: dict[str, openai.AsyncOpenAI] = {}
+        self._reserved: dict[str, float] = {}  # batch id -> USD held for it in this process
+
+    def want(self, caller: Any, key: str, request: Request) -> None:
+        """Record a call the cache cannot answer, for this round's batch."""
+        url, body = caller.backend.batch_request(request)
+        self.store.want(key, caller.name, request.step, request.item, request_line(key, url, body))
+
+    def _client(self, caller: Any) -> openai.AsyncOpenAI:
+        if caller.name not in self._clients:
+            self._clients[caller.name] = batch_client(caller.backend.endpoint, caller.model.api_key_env)
+        return self._clients[caller.name]
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.close()
+
+    async def run_round(self, callers: Iterable[Any]) -> int:
+        """Finish the batches already running, send what the last pass asked for, and wait for it: the calls sent
+        plus the batches finished (0: this round changed nothing, another pass would find the same)."""
+        counts = await asyncio.gather(*(self._round(caller) for caller in callers))
+        return sum(counts)
+
+    async def _round(self, caller: Any) -> int:
+        sent = await self.finish_live(caller)  # a killed run's batches: polled, never sent again
+        held = [0.0]  # USD reserved for the lines read so far and not yet given to a batch
+
+        def pairs() -> Iterator[tuple[str, str]]:
+            for key, line, usd in self._affordable(caller, self.store.to_send(caller.name)):
+                held[0] += usd
+                yield key, line
+
+        with tempfile.TemporaryDirectory(prefix="corrigenda-batch-") as folder:
+            for request_file in write_request_files(pairs(), Path(folder), caller.name):
+                batch_id = await self._submit(caller, request_file)
+                self._reserved[batch_id], held[0] = held[0], 0.0
+                sent += request_file.requests
+                request_file.path.unlink()
+        return sent + await self.finish_live(caller)
+
+    def _affordable(self, caller: Any, lines: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, float]]:
+        """The calls the spending cap allows, each with the USD held for it."""
+        for key, line in lines:
+            usd = 0.0
+            if self.budget.cap is not None:
+                body = json.loads(line)["body"]
+                prompt = count_message_tokens(body.get("messages") or [{"role": "user", "content": body.get("prompt")}])
+                usd = caller.model.pricing.cost(prompt, body.get("max_tokens") or 0, batch=True)
+                if not self.budget.reserve(usd):
+                    return
+            yield key, line, usd
+
+    async def _submit(self, caller: Any, request_file: RequestFile) -> str:
+        client = self._client(caller)
+        url = "/v1/completions" if caller.model.mode == "completion" else "/v1/chat/completions"
+        with open(request_file.path, "rb") as handle:
+            uploaded = await client.files.create(file=(request_file.path.name, handle), purpose="batch")
+        batch = await client.batches.create(input_file_id=uploaded.id, endpoint=url, completion_window="24h")
+        endpoint = caller.backend.endpoint
+        size = request_file.requests
+        row = BatchRow(batch.id, caller.name, endpoint, uploaded.id, None, None, batch.status, size, 0, 0, False)
+        self.store.record_batch(row, request_file.custom_ids())
+        self.note(f"batch {batch.id}: {size} {caller.name} calls submitted")
+        return batch.id
+
+    async def finish_live(self, caller: Any) -> int:
+        """Every unfinished batch of this model polled to its end and read into the cache; how many there were."""
+        live = self.store.batches(caller.name, live_only=True)
+        await asyncio.gather(*(self._wait(caller, row) for row in live))
+        return len(live)
+
+    async def _wait(self, caller: Any, row: BatchRow) -> None:
+        """Poll one batch with backoff until it ends, then read its output and error files into the cache."""
+        client = self._client(caller)
+        delay = caller.model.batch_poll_s
+        while True:
+            batch = await client.batches.retrieve(row.id)
+            counts = batch.request_counts
+            done, failed = (counts.completed, counts.failed) if counts else (0, 0)
+            self.store.update(row.id, batch.status, batch.output_file_id, batch.error_file_id, done, failed)
+            if batch.status in TERMINAL:
+                break
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, caller.model.batch_poll_max_s)
+        input_tokens = output_tokens = 0
+        for file_id in (batch.output_file_id, batch.error_file_id):
+            if not file_id:
+                continue
+            with tempfile.TemporaryDirectory(prefix="corrigenda-results-") as folder:
+                path = Path(folder) / "results.jsonl"
+                async with client.files.with_streaming_response.content(file_id) as response:
+                    with open(path, "wb") as handle:  # to disk first: memory stays flat in the file's size
+                        async for chunk in response.iter_bytes():
+                            handle.write(chunk)
+                tokens = ingest_file(self.cache, self.store, path)  # no await inside: one transaction at a time
+            input_tokens, output_tokens = input_tokens + tokens[0], output_tokens + tokens[1]
+        if batch.status != "completed":
+            errors = batch.errors.data if batch.errors and batch.errors.data else []
+            reason = "; ".join(str(error.message) for error in errors[:3]) or "no reason given"
+            self.store.batch_error(row.id, f"batch {batch.status}: {reason}")
+        self.store.mark_ingested(row.id)
+        self.budget.settle(
+            self._reserved.pop(row.id, 0.0), caller.model.pricing.cost(input_tokens, output_tokens, batch=True)
+        )
+        missing = self.store.missing(row.id)
+        self.note(f"batch {row.id}: {batch.status}, {missing} of its calls without a result")
