@@ -39,6 +39,19 @@ def test_document_form_standard_and_law_numbers_are_not_years():
     assert _kinds("The program was funded in 2020 by the Congress.")["2020"] == "year"
 
 
+def test_numbers_inside_code_or_beside_another_number_are_not_asked_about():
+    for sentence in (
+        "Unnamed elements receive the names ?1, ?2, and so on, in order.",
+        'The file starts with the magic string "MIME-Magic\\0\\n" and then the rules.',
+        "To delete an optional element you must use the value NULL and len=0 here.",
+        "The bytes go from der[0] up to the last one in the vector.",
+        'The seconds are written with any precision like "5" or "01.02" in the value.',
+        "Since: 1.6 4.1 Auxiliary functions look up a node by its name.",
+    ):
+        assert not any(kind == "number" for kind in _kinds(sentence).values()), sentence
+    assert _kinds("A word size of 4 is used, whereas host32 has a word size of 2.") == {"4": "number", "2": "number"}
+
+
 def test_clock_times_ranges_and_lost_dash_percentages_are_not_asked_about():
     assert _kinds("At 1430 hours, the commander concluded the training meeting.") == {}
     assert _kinds("Despite such a big community, the project was dormant from 2016 to 2022.") == {}
