@@ -390,7 +390,9 @@ class Build:
                         }
 
     def _drop_duplicates(self, items: list[Item]) -> None:
-        """With a verify step, a question that repeats an earlier accepted one (exactly or nearly) is rejected."""
+        """With a verify step, a question that repeats an earlier accepted one (exactly or nearly) is rejected. The
+        document's title is left out of the comparison: two copies of one manual (its text and its PDF) ask the
+        same statement under different titles, and that is still the same training example twice."""
         verifiers = [runner.step for runner in self.runners if runner.step.kind == "verify"]
         if not verifiers:
             return
@@ -398,7 +400,10 @@ class Build:
         for item in items:
             if item.outcome != ACCEPTED or item.conversation is None:
                 continue
-            earlier = finder.check(item.chunk.chunk_id, item.conversation.initial_question)
+            question = item.conversation.initial_question
+            if item.chunk.title:
+                question = question.replace(item.chunk.title, " ")
+            earlier = finder.check(item.chunk.chunk_id, question)
             if earlier is not None:
                 rule = f"duplicate: the question repeats the one of {earlier}"
                 item.rejections.append(
