@@ -58,6 +58,72 @@ def run_shard(spec_file: str, index: int, count: int, options: dict[str, Any]) -
     return {"cache": str(result.out_dir), "requests": result.requests, "counts": result.counts}
 
 
+GROUP_BYTES = 1 << 20  # files smaller than this are read together, one task per MiB, so a task is worth its start
+
+
+def read_files(files: list[str], base: str, inputs_json: str) -> list[tuple[str, bytes]]:
+    """In a Ray worker: read and chunk some documents into ingest-store entries for the driver to keep."""
+    from corrigenda.compiler.spec import InputsSpec
+    from corrigenda.ingest.store import StoredReading
+
+    reading = StoredReading(None, InputsSpec.model_validate_json(inputs_json), Path(base))
+    return [entry for entry in (reading.entry(Path(file)) for file in files) if entry is not None]
+
+
+def size_groups(files: list[Path]) -> list[list[Path]]:
+    """The files to read, largest first, a large one alone and small ones together up to `GROUP_BYTES` a group."""
+    sizes = {file: file.stat().st_size for file in files}
+    groups: list[list[Path]] = []
+    small: list[Path] = []
+    held = 0
+    for file in sorted(files, key=lambda f: -sizes[f]):
+        if sizes[file] >= GROUP_BYTES:
+            groups.append([file])
+            continue
+        small.append(file)
+        held += sizes[file]
+        if held >= GROUP_BYTES:
+            groups.append(small)
+            small, held = [], 0
+    return groups + ([small] if small else [])
+
+
+def ingest_on_ray(ray: Any, compiled: Any, store: Any) -> tuple[int, int]:
+    """Read every document not yet in the ingest store as Ray tasks, keeping what they return; (files read, tasks).
+
+    A task that fails (a worker lost past its retries) leaves its files out of the store: each reader then reads
+    them itself, as a one-process build does, and meets and reports the same problem."""
+    from corrigenda.ingest.corpus import IngestionReport, discover
+    from corrigenda.ingest.store import StoredReading
+
+    inputs, base = compiled.plan.spec.inputs, Path(compiled.plan.base_dir)
+    reading = StoredReading(store, inputs, base)
+    missing = []
+    for file in discover(inputs, base, IngestionReport()):
+        key = reading.key(file)
+        if key is not None and store.get(key) is None:
+            missing.append(file)
+    groups = size_groups(missing)
+    task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(read_files)
+    waiting = [task.remote([str(f) for f in group], str(base), inputs.model_dump_json()) for group in groups]
+    while waiting:
+        done, waiting = ray.wait(waiting, num_returns=1)
+        try:
+            store.put(ray.get(done[0]))
+        except ray.exceptions.RayError:
+            continue
+    if inputs.on_unreadable == "strict":  # said once here, not as a failed task in every shard
+        from corrigenda.build import UnreadableInputs
+        from corrigenda.ingest.corpus import iter_chunks
+
+        report = IngestionReport()
+        for _ in iter_chunks(inputs, base, report, reading):
+            pass
+        if violations := report.policy_violations(inputs.on_unreadable):
+            raise UnreadableInputs(violations)
+    return len(missing), len(groups)
+
+
 def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
     """Every shard as a Ray task, the caches merged, then the offline build that releases."""
     try:
@@ -65,6 +131,7 @@ def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
     except ImportError:
         raise InputError("--ray needs Ray, which is not installed", "pip install 'corrigenda[ray]'") from None
     from corrigenda.build import Build
+    from corrigenda.ingest.store import IngestStore, store_path
     from corrigenda.runtime.cache_merge import merge_caches
     from corrigenda.runtime.probe import probe
 
@@ -75,10 +142,14 @@ def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
         )
     if options.probe and not options.offline:
         probe(compiled.plan)  # once, before any worker starts
+    cache = Path(compiled.plan.base_dir) / compiled.plan.spec.output.cache
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(address=address or None, include_dashboard=False, log_to_driver=True, configure_logging=False)
     try:
+        read, tasks = ingest_on_ray(ray, compiled, IngestStore(store_path(cache)))
+        if read:
+            print(f"ingestion: {read} document file(s) read and chunked as {tasks} Ray task(s)", file=sys.stderr)
         count = max(1, int(ray.cluster_resources().get("CPU", 1)))
         task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(run_shard)
         cap = options.max_usd or compiled.plan.spec.max_usd
@@ -89,7 +160,6 @@ def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
     finally:
         if started_here:
             ray.shutdown()
-    cache = Path(compiled.plan.base_dir) / compiled.plan.spec.output.cache
     merge_caches([Path(shard["cache"]) for shard in shards], cache)
     release = Build(compiled, dataclasses.replace(options, offline=True, probe=False, resume=True))
     result = release.run()

@@ -36,16 +36,30 @@ def test_each_shard_gets_an_even_share_of_every_limit():
     assert shard_limits(model, 64)["concurrency"] == 1  # never 0
 
 
-def test_a_ray_build_releases_what_one_process_releases(tmp_path, local_ray):
+BROKEN_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def test_a_ray_build_releases_what_one_process_releases(tmp_path, local_ray, capsys):
     single = offline_project(tmp_path / "single")
+    (single.parent.parent / "samples" / "broken.pdf").write_bytes(BROKEN_PDF)
     assert main(["build", str(single), "--out", str(tmp_path / "out")]) == 0
     (tmp_path / "out").rename(tmp_path / "single-out")  # both built at one path, which the card names
     spread = offline_project(tmp_path / "ray")
+    (spread.parent.parent / "samples" / "broken.pdf").write_bytes(BROKEN_PDF)
+    capsys.readouterr()
     assert main(["build", str(spread), "--ray", "--out", str(tmp_path / "out")]) == 0
     (tmp_path / "out").rename(tmp_path / "ray-out")  # both built at one path, which the card names
     assert _release(tmp_path / "ray-out") == _release(tmp_path / "single-out")
+    shown = capsys.readouterr()
+    # Every document but the JSONL file, read once as Ray tasks; the broken one named, the rest built.
+    assert "ingestion: 5 document file(s) read and chunked as 1 Ray task(s)" in shown.err
+    assert "ingestion: skipped ../samples/broken.pdf" in shown.out
     caches = sorted((spread.parent / ".corrigenda-cache").glob("calls.shard-*-of-2.sqlite"))
     assert len(caches) == 2  # one shard per CPU of the instance
+    capsys.readouterr()
+    assert main(["build", str(spread), "--ray", "--out", str(tmp_path / "out")]) == 0
+    assert "read and chunked" not in capsys.readouterr().err  # every document already in the ingest store
+    assert _release(tmp_path / "out") == _release(tmp_path / "single-out")
 
 
 def test_a_ray_build_on_models_pays_each_call_once(project, fake_server, tmp_path, local_ray):

@@ -28,7 +28,14 @@ T = TypeVar("T")
 
 
 class ChunkCount:
-    def __init__(self, inputs: InputsSpec, base: Path, limit: int | None = None, shard: object | None = None):
+    def __init__(
+        self,
+        inputs: InputsSpec,
+        base: Path,
+        limit: int | None = None,
+        shard: object | None = None,
+        store: Path | None = None,
+    ):
         self._argv = [
             sys.executable,
             "-m",
@@ -38,6 +45,7 @@ class ChunkCount:
             str(limit or 0),
             str(os.getpid()),
             str(shard or ""),  # "I/N": count only that shard's chunks
+            str(store or ""),  # the ingest store to replay documents from (it never writes to it)
         ]
         self._total: int | None = None
         self._process: subprocess.Popen[str] | None = None
@@ -93,13 +101,15 @@ class ChunkCount:
                 process.stdout.close()
 
 
-def _count(inputs: InputsSpec, base: Path, limit: int, parent: int, shard: str = "") -> int | None:
+def _count(inputs: InputsSpec, base: Path, limit: int, parent: int, shard: str = "", store: str = "") -> int | None:
     """In the child: the number of chunks the build will read, or None when the build has gone away."""
     from corrigenda.ingest.corpus import IngestionReport, iter_chunks
+    from corrigenda.ingest.store import IngestStore, StoredReading
     from corrigenda.runtime.shard import Shard
 
     part = Shard.parse(shard) if shard else None
-    chunks = iter_chunks(inputs, base, IngestionReport())
+    reading = StoredReading(IngestStore(Path(store)), inputs, base, write=False) if store else None
+    chunks = iter_chunks(inputs, base, IngestionReport(), reading)
     count = 0
     for seen, chunk in enumerate(itertools.islice(chunks, limit) if limit else chunks, start=1):
         count += part is None or part.holds(chunk.content_hash)
@@ -110,9 +120,14 @@ def _count(inputs: InputsSpec, base: Path, limit: int, parent: int, shard: str =
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle; it ends this process
-    inputs_json, base_dir, limit_arg, parent_pid, shard_arg = sys.argv[1:6]
+    inputs_json, base_dir, limit_arg, parent_pid, shard_arg, store_arg = sys.argv[1:7]
     counted = _count(
-        InputsSpec.model_validate(json.loads(inputs_json)), Path(base_dir), int(limit_arg), int(parent_pid), shard_arg
+        InputsSpec.model_validate(json.loads(inputs_json)),
+        Path(base_dir),
+        int(limit_arg),
+        int(parent_pid),
+        shard_arg,
+        store_arg,
     )
     if counted is None:
         raise SystemExit(1)
