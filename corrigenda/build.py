@@ -93,6 +93,7 @@ class BuildOptions:
     shard: Shard | None = None  # build only this shard's chunks into its own cache; release nothing (see shard.py)
     batch: bool = False  # every openai-engine model through its batch API (as `batch: true` on each)
     max_usd: float | None = None  # overrides the spec's max_usd
+    show_progress: bool = True  # False: no display of its own (a Ray shard; the driver shows every shard's figures)
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:  # never "0 means everything": a cost trap on a paid endpoint
@@ -248,7 +249,11 @@ class Build:
             self.plan.spec.inputs, Path(self.plan.base_dir), self.options.limit, shard, self.ingest_store.path
         ).start()
         self.progress = Progress(
-            self.runners, lambda: pipeline.ingested, interactive=self.options.interactive, planned=lambda: planned.total
+            self.runners,
+            lambda: pipeline.ingested,
+            interactive=self.options.interactive,
+            planned=lambda: planned.total,
+            quiet=not self.options.show_progress,
         )
         work = asyncio.ensure_future(pipeline.run(_items(planned.follow(self.chunks()), needs_facts, shard)))
         try:

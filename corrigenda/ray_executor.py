@@ -12,6 +12,7 @@ driver merges the caches into `output.cache` and runs the ordinary offline build
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import math
 import sys
@@ -19,8 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from corrigenda.errors import InputError, UsageError
+from corrigenda.ray_progress import Board, Polled
+from corrigenda.runtime.loop import run_sync
+from corrigenda.runtime.progress import Progress
 
 MAX_RETRIES = 3
+LOG_EVERY_S = 10.0  # a line of the summed figures this often where stderr is no terminal
 
 
 def shard_limits(model: Any, shards: int) -> dict[str, int | None]:
@@ -32,10 +37,14 @@ def shard_limits(model: Any, shards: int) -> dict[str, int | None]:
     return {"concurrency": part(model.concurrency), "rpm": part(model.rpm), "tpm": part(model.tpm)}
 
 
-def run_shard(spec_file: str, index: int, count: int, options: dict[str, Any]) -> dict[str, Any]:
-    """In a Ray worker: one shard of the build, with its share of each model's limits."""
+def run_shard(spec_file: str, index: int, count: int, options: dict[str, Any], board: Any) -> dict[str, Any]:
+    """In a Ray worker: one shard of the build, with its share of each model's limits, its figures pushed to the
+    driver's display through `board` (a `ray_progress.Board` actor)."""
+    import ray
+
     from corrigenda.build import Build, BuildOptions
     from corrigenda.compiler.compile import compile_spec
+    from corrigenda.ray_progress import Pusher
     from corrigenda.runtime.shard import Shard
 
     compiled = compile_spec(Path(spec_file), for_build=not options["offline"])
@@ -46,15 +55,21 @@ def run_shard(spec_file: str, index: int, count: int, options: dict[str, Any]) -
         offline=options["offline"],
         resume=options["resume"],
         limit=options["limit"],
-        interactive=False,  # lines, not a live table: they are forwarded to the driver's terminal
+        interactive=False,
+        show_progress=False,  # the driver shows the sum of every shard's figures
         probe=False,  # the driver probed once
         shard=Shard(index, count),
         max_usd=options.get("max_usd"),
     )
     build = Build(compiled, shard_options)
-    print(f"shard {index}/{count}: started", file=sys.stderr, flush=True)
-    result = build.run()
-    print(f"shard {index}/{count}: done, {result.requests} requests", file=sys.stderr, flush=True)
+
+    def send(figures: dict[str, Any], last: bool) -> None:
+        sent = board.push.remote(index, figures)
+        if last:
+            ray.get(sent)
+
+    with Pusher(send, build):
+        result = build.run()
     return {"cache": str(result.out_dir), "requests": result.requests, "counts": result.counts}
 
 
@@ -124,6 +139,26 @@ def ingest_on_ray(ray: Any, compiled: Any, store: Any) -> tuple[int, int]:
     return len(missing), len(groups)
 
 
+async def _watch(refs: list[Any], polled: Polled, interactive: bool | None) -> list[dict[str, Any]]:
+    """The shards' results, once all are in, with their summed figures shown meanwhile."""
+    work = asyncio.ensure_future(asyncio.gather(*(asyncio.wrap_future(ref.future()) for ref in refs)))
+    work.add_done_callback(lambda _: polled.invalidate())  # before the display's last look
+    progress = Progress(
+        [],
+        polled.ingested,
+        interactive=interactive,
+        log_every_s=LOG_EVERY_S,
+        planned=polled.planned,
+        steps=polled.steps,
+    )
+    try:
+        await progress.run(work)
+        return await work
+    finally:
+        if not work.done():
+            work.cancel()
+
+
 def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
     """Every shard as a Ray task, the caches merged, then the offline build that releases."""
     try:
@@ -152,11 +187,15 @@ def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
             print(f"ingestion: {read} document file(s) read and chunked as {tasks} Ray task(s)", file=sys.stderr)
         count = max(1, int(ray.cluster_resources().get("CPU", 1)))
         task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(run_shard)
+        board = ray.remote(num_cpus=0)(Board).remote()
         cap = options.max_usd or compiled.plan.spec.max_usd
         flags = {"offline": options.offline, "resume": options.resume, "limit": options.limit}
         flags["max_usd"] = cap / count if cap is not None else None  # an even share each, so the sum stays under
         spec_file = str(Path(compiled.plan.spec_file).resolve())
-        shards = ray.get([task.remote(spec_file, index, count, flags) for index in range(count)])
+        refs = [task.remote(spec_file, index, count, flags, board) for index in range(count)]
+        names = [step.name for step in compiled.plan.spec.steps]
+        polled = Polled(lambda: ray.get(board.read.remote()), names, count)
+        shards = run_sync(lambda: _watch(refs, polled, options.interactive))
     finally:
         if started_here:
             ray.shutdown()

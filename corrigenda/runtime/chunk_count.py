@@ -19,12 +19,14 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING
 
 import corrigenda
 from corrigenda.compiler.spec import InputsSpec
+from corrigenda.runtime.shard import Shard
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from corrigenda.ingest.corpus import Chunk
 
 
 class ChunkCount:
@@ -33,7 +35,7 @@ class ChunkCount:
         inputs: InputsSpec,
         base: Path,
         limit: int | None = None,
-        shard: object | None = None,
+        shard: Shard | None = None,
         store: Path | None = None,
     ):
         self._argv = [
@@ -47,6 +49,7 @@ class ChunkCount:
             str(shard or ""),  # "I/N": count only that shard's chunks
             str(store or ""),  # the ingest store to replay documents from (it never writes to it)
         ]
+        self._shard = shard
         self._total: int | None = None
         self._process: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()  # the build's reading thread and its event loop both ask and stop
@@ -81,11 +84,11 @@ class ChunkCount:
                 self._total = total
         self.stop()
 
-    def follow(self, chunks: Iterable[T]) -> Iterator[T]:
-        """The build's own stream, passed through: when it runs out, its length is the total."""
+    def follow(self, chunks: Iterable[Chunk]) -> Iterator[Chunk]:
+        """The build's own stream, passed through: when it runs out, its length (its shard's part) is the total."""
         count = 0
         for chunk in chunks:
-            count += 1
+            count += self._shard is None or self._shard.holds(chunk.content_hash)
             yield chunk
         self.settle(count)
 
