@@ -19,7 +19,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from corrigenda.compiler.spec import InputsSpec
 from corrigenda.errors import InputError, UsageError
+from corrigenda.ingest.corpus import IngestionReport, discover, iter_chunks
+from corrigenda.ingest.store import IngestStore, StoredReading, store_path
 from corrigenda.ray_progress import Board, Polled
 from corrigenda.runtime.loop import run_sync
 from corrigenda.runtime.progress import Progress
@@ -73,26 +76,25 @@ def run_shard(spec_file: str, index: int, count: int, options: dict[str, Any], b
     return {"cache": str(result.out_dir), "requests": result.requests, "counts": result.counts}
 
 
-GROUP_BYTES = 1 << 20  # files smaller than this are read together, one task per MiB, so a task is worth its start
+GROUP_BYTES = 1 << 20  # text files are read together, a task per MiB of them, so a task is worth its start
+PARSED = (".pdf", ".docx")  # parsed, costly per file: a task each
 
 
 def read_files(files: list[str], base: str, inputs_json: str) -> list[tuple[str, bytes]]:
     """In a Ray worker: read and chunk some documents into ingest-store entries for the driver to keep."""
-    from corrigenda.compiler.spec import InputsSpec
-    from corrigenda.ingest.store import StoredReading
-
     reading = StoredReading(None, InputsSpec.model_validate_json(inputs_json), Path(base))
     return [entry for entry in (reading.entry(Path(file)) for file in files) if entry is not None]
 
 
 def size_groups(files: list[Path]) -> list[list[Path]]:
-    """The files to read, largest first, a large one alone and small ones together up to `GROUP_BYTES` a group."""
+    """The files to read as tasks, largest first: a PDF, DOCX or large text file alone, small text files together up
+    to `GROUP_BYTES` a task."""
     sizes = {file: file.stat().st_size for file in files}
     groups: list[list[Path]] = []
     small: list[Path] = []
     held = 0
     for file in sorted(files, key=lambda f: -sizes[f]):
-        if sizes[file] >= GROUP_BYTES:
+        if sizes[file] >= GROUP_BYTES or file.suffix.lower() in PARSED:
             groups.append([file])
             continue
         small.append(file)
@@ -103,15 +105,11 @@ def size_groups(files: list[Path]) -> list[list[Path]]:
     return groups + ([small] if small else [])
 
 
-def ingest_on_ray(ray: Any, compiled: Any, store: Any) -> tuple[int, int]:
+def ingest_on_ray(ray: Any, inputs: InputsSpec, base: Path, store: IngestStore) -> tuple[int, int]:
     """Read every document not yet in the ingest store as Ray tasks, keeping what they return; (files read, tasks).
 
     A task that fails (a worker lost past its retries) leaves its files out of the store: each reader then reads
     them itself, as a one-process build does, and meets and reports the same problem."""
-    from corrigenda.ingest.corpus import IngestionReport, discover
-    from corrigenda.ingest.store import StoredReading
-
-    inputs, base = compiled.plan.spec.inputs, Path(compiled.plan.base_dir)
     reading = StoredReading(store, inputs, base)
     missing = []
     for file in discover(inputs, base, IngestionReport()):
@@ -129,7 +127,6 @@ def ingest_on_ray(ray: Any, compiled: Any, store: Any) -> tuple[int, int]:
             continue
     if inputs.on_unreadable == "strict":  # said once here, not as a failed task in every shard
         from corrigenda.build import UnreadableInputs
-        from corrigenda.ingest.corpus import iter_chunks
 
         report = IngestionReport()
         for _ in iter_chunks(inputs, base, report, reading):
@@ -166,7 +163,6 @@ def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
     except ImportError:
         raise InputError("--ray needs Ray, which is not installed", "pip install 'corrigenda[ray]'") from None
     from corrigenda.build import Build
-    from corrigenda.ingest.store import IngestStore, store_path
     from corrigenda.runtime.cache_merge import merge_caches
     from corrigenda.runtime.probe import probe
 
@@ -182,7 +178,11 @@ def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
     if started_here:
         ray.init(address=address or None, include_dashboard=False, log_to_driver=True, configure_logging=False)
     try:
-        read, tasks = ingest_on_ray(ray, compiled, IngestStore(store_path(cache)))
+        read, tasks = 0, 0
+        if options.limit is None or compiled.plan.spec.inputs.on_unreadable == "strict":
+            # With --limit only the first documents are needed: the shards read those as they go (and keep them).
+            inputs, base = compiled.plan.spec.inputs, Path(compiled.plan.base_dir)
+            read, tasks = ingest_on_ray(ray, inputs, base, IngestStore(store_path(cache)))
         if read:
             print(f"ingestion: {read} document file(s) read and chunked as {tasks} Ray task(s)", file=sys.stderr)
         count = max(1, int(ray.cluster_resources().get("CPU", 1)))

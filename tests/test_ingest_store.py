@@ -108,3 +108,26 @@ def test_a_damaged_store_is_passed_by_and_the_build_reads_the_files(tmp_path, da
         if one.exists():
             assert one.read_bytes() == two.read_bytes()
     shutil.rmtree(tmp_path / "two")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    files=st.lists(st.tuples(st.sampled_from([".pdf", ".txt", ".md", ".docx"]), st.integers(0, 3 << 20)), max_size=12)
+)
+def test_reading_is_split_into_tasks_that_cover_every_file_once(tmp_path, files):
+    """A Ray build's read tasks: every file in exactly one, a parsed file (PDF, DOCX) alone, text files together."""
+    from corrigenda.ray_executor import GROUP_BYTES, size_groups
+
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    paths = []
+    for index, (suffix, size) in enumerate(files):
+        path = folder / f"f{index}{suffix}"
+        with path.open("wb") as handle:
+            handle.truncate(size)  # sparse: no bytes written
+        paths.append(path)
+    groups = size_groups(paths)
+    assert sorted(p for group in groups for p in group) == sorted(paths)
+    for group in groups:
+        if len(group) > 1:
+            assert all(p.suffix in (".txt", ".md") and p.stat().st_size < GROUP_BYTES for p in group)
+            assert sum(p.stat().st_size for p in group[:-1]) < GROUP_BYTES  # closed once a MiB is reached

@@ -55,8 +55,9 @@ def test_a_ray_build_releases_what_one_process_releases(tmp_path, local_ray, cap
     (tmp_path / "out").rename(tmp_path / "ray-out")  # both built at one path, which the card names
     assert _release(tmp_path / "ray-out") == _release(tmp_path / "single-out")
     shown = capsys.readouterr()
-    # Every document but the JSONL file, read once as Ray tasks; the broken one named, the rest built.
-    assert "ingestion: 5 document file(s) read and chunked as 1 Ray task(s)" in shown.err
+    # Every document but the JSONL file, read once as Ray tasks (a PDF or DOCX each, the text files together); the
+    # broken one named, the rest built.
+    assert "ingestion: 5 document file(s) read and chunked as 4 Ray task(s)" in shown.err
     assert "ingestion: skipped ../samples/broken.pdf" in shown.out
     caches = sorted((spread.parent / ".corrigenda-cache").glob("calls.shard-*-of-2.sqlite"))
     assert len(caches) == 2  # one shard per CPU of the instance
@@ -155,3 +156,12 @@ def test_the_driver_shows_one_display_summed_over_the_shards(
     spend = re.compile(r"([\d,]+ tokens in, [\d,]+ tokens out, [\d.]+ USD so far)")
     assert spend.findall(last) == spend.findall(release)  # per step and in all: what the whole build's usage says
     assert float(re.search(r"all steps: ([\d.]+) USD", last)[1]) > 0
+
+
+def test_a_limited_ray_build_releases_what_a_limited_one_process_build_releases(tmp_path, local_ray):
+    single = offline_project(tmp_path / "single")
+    assert main(["build", str(single), "--limit", "7", "--out", str(tmp_path / "out")]) == 0
+    (tmp_path / "out").rename(tmp_path / "single-out")  # both built at one path, which the card names
+    spread = offline_project(tmp_path / "ray")
+    assert main(["build", str(spread), "--ray", "--limit", "7", "--out", str(tmp_path / "out")]) == 0
+    assert _release(tmp_path / "out") == _release(tmp_path / "single-out")  # the report stops where --limit did
