@@ -1,13 +1,19 @@
-"""`build --ray [ADDRESS]`: the shards of a build run as Ray tasks, then the driver merges their caches and releases.
+"""`build --ray [ADDRESS]`: documents read as Ray tasks, the shards of the build as Ray tasks, then the driver merges
+their caches and releases.
 
 No address starts a local Ray instance (one shard per CPU); an address (`ray://host:10001`, `auto`) joins a running
-cluster, one shard per CPU of the cluster. Each shard gets an even share of every model's `concurrency`, `rpm` and
-`tpm` (divided by the number of shards, rounded up, at least 1), so the cluster as a whole keeps the spec's limits
-(a shard's adaptive limit moves within its share). A shard writes its own cache file beside `output.cache`, so the
-workers must see the spec's folder (a local instance does; on a cluster, a shared filesystem). A worker that dies is
-retried by Ray (up to `MAX_RETRIES` times): its shard starts again from its cache and pays again only for the calls
-that were in flight. Each shard's progress lines reach the driver's terminal through Ray's log forwarding. Then the
-driver merges the caches into `output.cache` and runs the ordinary offline build: gate, card, manifest, release.
+cluster, one shard per CPU of the cluster. First the driver has every document not yet in the ingest store
+(ingest/store.py) read and chunked as Ray tasks, a PDF or DOCX each and text files together, and keeps what they
+return; the shards, their counting children and the release build then replay those chunks and report entries, so
+each PDF is parsed once however many shards there are (with `--limit` the shards read, and keep, only what they
+need). Each shard gets an even share of every model's `concurrency`, `rpm` and `tpm` (divided by the number of
+shards, rounded up, at least 1), so the cluster as a whole keeps the spec's limits (a shard's adaptive limit moves
+within its share). A shard writes its own cache file beside `output.cache`, so the workers must see the spec's folder
+(a local instance does; on a cluster, a shared filesystem). A worker that dies is retried by Ray (up to `MAX_RETRIES`
+times): its shard starts again from its cache and pays again only for the calls that were in flight. The shards push
+their figures to a small actor that the driver polls, and the driver shows their sum in the one progress display
+(ray_progress.py). Then the driver merges the caches into `output.cache` and runs the ordinary offline build: gate,
+card, manifest, release.
 """
 
 from __future__ import annotations
