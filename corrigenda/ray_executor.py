@@ -184,6 +184,7 @@ def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
     if started_here:
         ray.init(address=address or None, include_dashboard=False, log_to_driver=True, configure_logging=False)
     try:
+        board = ray.remote(num_cpus=0)(Board).remote()  # its worker starts while the documents are read
         read, tasks = 0, 0
         if options.limit is None or compiled.plan.spec.inputs.on_unreadable == "strict":
             # With --limit only the first documents are needed: the shards read those as they go (and keep them).
@@ -193,7 +194,6 @@ def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
             print(f"ingestion: {read} document file(s) read and chunked as {tasks} Ray task(s)", file=sys.stderr)
         count = max(1, int(ray.cluster_resources().get("CPU", 1)))
         task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(run_shard)
-        board = ray.remote(num_cpus=0)(Board).remote()
         cap = options.max_usd or compiled.plan.spec.max_usd
         flags = {"offline": options.offline, "resume": options.resume, "limit": options.limit}
         flags["max_usd"] = cap / count if cap is not None else None  # an even share each, so the sum stays under

@@ -204,8 +204,9 @@ class Progress:
 
     def figures(self, elapsed: float | None = None) -> list[StepFigures]:
         """Every step's figures now (`elapsed` fixed for a test, else the time since the build started)."""
+        steps, planned = self.steps(), self.planned()  # first: asking a Ray build's shards takes a moment
         elapsed = time.monotonic() - self.started if elapsed is None else elapsed
-        return step_figures(self.steps(), self.planned(), elapsed)
+        return step_figures(steps, planned, elapsed)
 
     def latest_failure(self) -> str | None:
         """The newest item given up on, of any step; a retry that recovered never shows here."""
@@ -240,8 +241,8 @@ class Progress:
         )
 
     def line(self) -> str:
-        elapsed = time.monotonic() - self.started
-        figures = self.figures(elapsed)
+        figures = self.figures()
+        elapsed = figures[0].elapsed if figures else time.monotonic() - self.started
         parts = [f"chunks read {self._chunks()}"]
         for step in figures:
             parts.append(f"{step.name}: " + ", ".join(f"{value} {label}" for label, value in rows(step).items()))
