@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -103,6 +104,9 @@ def test_a_damaged_store_is_passed_by_and_the_build_reads_the_files(tmp_path, da
     store = store_path(spec.parent / ".corrigenda-cache" / "calls.sqlite")
     store.write_bytes(damage)
     assert main(["build", str(spec), "--out", str(tmp_path / "two")]) == 0
+    with sqlite3.connect(store) as db:  # replaced by a working store, holding every document again
+        assert db.execute("SELECT count(*) FROM files").fetchone()[0] == 4
+    db.close()
     for name in ("ingestion_report.json", "dataset.jsonl"):
         one, two = tmp_path / "one" / name, tmp_path / "two" / name
         if one.exists():

@@ -134,29 +134,44 @@ class IngestStore:
         if not self.usable or not self.path.exists():
             return None
         try:
-            with self._connect() as db:
+            db = self._connect()
+            try:
                 row = db.execute("SELECT events FROM files WHERE key = ?", (key,)).fetchone()
-            db.close()
+            finally:
+                db.close()
         except sqlite3.Error:
-            self.usable = False
-            return None
+            return None  # damaged or busy: this file is read instead (a damaged store is replaced on the next put)
         return None if row is None else bytes(row[0])
 
     def put(self, entries: list[tuple[str, bytes]]) -> None:
-        """Keep entries; the first write of a run drops the entries of other reading code (they never match)."""
+        """Keep entries, dropping those of other reading code (they never match). A file that is no SQLite
+        database (damaged) is replaced: it only ever held what reading again recreates."""
         if not self.usable or not entries:
             return
+        for attempt in range(2):
+            try:
+                self._put(entries)
+                return
+            except sqlite3.DatabaseError as exc:
+                if type(exc) is not sqlite3.DatabaseError or attempt:  # locked, full disk: leave it be
+                    break
+                self.path.unlink(missing_ok=True)
+            except (sqlite3.Error, OSError):
+                break
+        self.usable = False
+
+    def _put(self, entries: list[tuple[str, bytes]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = self._connect()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
+            with db:
                 db.execute("DELETE FROM files WHERE version != ?", (reader_version(),))
                 db.executemany(
                     "INSERT OR REPLACE INTO files (key, version, events) VALUES (?, ?, ?)",
                     [(key, reader_version(), blob) for key, blob in entries],
                 )
+        finally:
             db.close()
-        except (sqlite3.Error, OSError):
-            self.usable = False
 
 
 class StoredReading:
