@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import corrigenda.ingest.corpus as corpus
 from corrigenda.cli import main
-from corrigenda.compiler.spec import InputsSpec
+from corrigenda.compiler.spec import InputsSpec, Subset
 from corrigenda.ingest.corpus import IngestionReport, iter_chunks
 from corrigenda.ingest.store import IngestStore, StoredReading, store_path
 
@@ -50,13 +50,15 @@ def _read(inputs: InputsSpec, base: Path, limit: int | None, reading: StoredRead
     texts=st.lists(DOCUMENT, min_size=1, max_size=len(NAMES)),
     limit=st.one_of(st.none(), st.integers(1, 12)),
     chunk_size=st.integers(32, 120),
+    subset=st.one_of(st.none(), st.integers(1, 6)),
 )
-def test_a_replay_gives_the_chunks_and_report_that_reading_gives(texts, limit, chunk_size):
-    """Whatever the documents and wherever --limit stops, the stored replay and a fresh read agree exactly."""
+def test_a_replay_gives_the_chunks_and_report_that_reading_gives(texts, limit, chunk_size, subset):
+    """Whatever the documents, the sample and wherever --limit stops, the stored replay and a fresh read agree."""
     with tempfile.TemporaryDirectory() as scratch:
         base = Path(scratch)
         _corpus(base, texts)
-        inputs = InputsSpec(paths=("docs",), chunk_size=chunk_size, min_chunk_tokens=16)
+        sample = None if subset is None else Subset(size=subset, seed=7)
+        inputs = InputsSpec(paths=("docs",), chunk_size=chunk_size, min_chunk_tokens=16, subset=sample)
         expected = _read(inputs, base, limit, None)
         store = IngestStore(base / "cache" / "calls.ingest.sqlite")
         filling = _read(inputs, base, limit, StoredReading(store, inputs, base))  # reads and stores
