@@ -260,6 +260,7 @@ class Build:
             await self.progress.run(work)
             return await work
         finally:
+            self.reading.flush()
             planned.stop()
             if not work.done():
                 work.cancel()
@@ -288,6 +289,7 @@ class Build:
         report = IngestionReport()
         for _ in iter_chunks(inputs, Path(self.plan.base_dir), report, self.reading):  # stored: the build replays it
             pass
+        self.reading.flush()
         violations = report.policy_violations(inputs.on_unreadable)
         if violations:
             raise UnreadableInputs(violations)

@@ -61,7 +61,9 @@ def test_a_replay_gives_the_chunks_and_report_that_reading_gives(texts, limit, c
         inputs = InputsSpec(paths=("docs",), chunk_size=chunk_size, min_chunk_tokens=16, subset=sample)
         expected = _read(inputs, base, limit, None)
         store = IngestStore(base / "cache" / "calls.ingest.sqlite")
-        filling = _read(inputs, base, limit, StoredReading(store, inputs, base))  # reads and stores
+        reading = StoredReading(store, inputs, base)
+        filling = _read(inputs, base, limit, reading)  # reads, then stores
+        reading.flush()
         replaying = StoredReading(store, inputs, base)
         replayed = _read(inputs, base, limit, replaying)
         assert filling == expected
@@ -91,12 +93,19 @@ def test_a_changed_document_is_read_again(tmp_path):
     _corpus(tmp_path, ["The river rose over its banks at dawn. " * 20])
     inputs = InputsSpec(paths=("docs",), chunk_size=64)
     store = IngestStore(tmp_path / "calls.ingest.sqlite")
-    before, _ = _read(inputs, tmp_path, None, StoredReading(store, inputs, tmp_path))
+    reading = StoredReading(store, inputs, tmp_path)
+    before, _ = _read(inputs, tmp_path, None, reading)
+    reading.flush()
     (tmp_path / "docs" / "a.txt").write_text("The survey was finished in spring. " * 20, encoding="utf-8")
-    after, _ = _read(inputs, tmp_path, None, StoredReading(store, inputs, tmp_path))
+    changed = StoredReading(store, inputs, tmp_path)
+    after, _ = _read(inputs, tmp_path, None, changed)
     assert after[0].text.startswith("The survey") and before[0].text.startswith("The river")
+    changed.flush()
+    again = StoredReading(store, inputs, tmp_path)
+    assert _read(inputs, tmp_path, None, again)[0] == after and (changed.replayed, again.replayed) == (0, 1)
     wider = InputsSpec(paths=("docs",), chunk_size=128)  # another chunk size: other chunks, not the stored ones
-    assert _read(wider, tmp_path, None, StoredReading(store, wider, tmp_path)) == _read(wider, tmp_path, None, None)
+    other = StoredReading(store, wider, tmp_path)
+    assert _read(wider, tmp_path, None, other) == _read(wider, tmp_path, None, None) and other.replayed == 0
 
 
 @pytest.mark.parametrize("damage", [b"this is not a database" * 100, b""])

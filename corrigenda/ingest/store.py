@@ -29,6 +29,7 @@ from corrigenda.compiler.spec import InputsSpec
 from corrigenda.ingest.chunker import Chunker
 from corrigenda.ingest.corpus import EXTENSIONS, Chunk, IngestionReport, display_path, file_chunks
 
+FLUSH_FILES, FLUSH_BYTES = 64, 16 << 20  # stored in batches of this many files or bytes, whichever comes first
 KEPT_KINDS = frozenset({"txt", "md", "pdf", "docx"})
 # Settings that decide which files are read, not how one is read: changing them keeps every entry usable.
 NOT_READING = ("paths", "types", "subset", "on_unreadable")
@@ -124,6 +125,7 @@ class IngestStore:
     def __init__(self, path: Path):
         self.path = path
         self.usable = True
+        self.pruned = False  # entries of other reading code dropped (once a run)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
@@ -165,13 +167,15 @@ class IngestStore:
         db = self._connect()
         try:
             with db:
-                db.execute("DELETE FROM files WHERE version != ?", (reader_version(),))
+                if not self.pruned:
+                    db.execute("DELETE FROM files WHERE version != ?", (reader_version(),))
                 db.executemany(
                     "INSERT OR REPLACE INTO files (key, version, events) VALUES (?, ?, ?)",
                     [(key, reader_version(), blob) for key, blob in entries],
                 )
         finally:
             db.close()
+        self.pruned = True
 
 
 class StoredReading:
@@ -187,6 +191,8 @@ class StoredReading:
         settings = {k: v for k, v in inputs.model_dump(mode="json").items() if k not in NOT_READING}
         self.settings = json.dumps(settings, sort_keys=True)
         self.replayed = 0  # files taken from the store this run
+        self.pending: list[tuple[str, bytes]] = []  # read, not stored yet: a write per file would cost more than
+        # reading a small text file (a transaction each), so they go in batches; `flush` stores the rest
 
     def key(self, file: Path) -> str | None:
         """The file's entry key, or None where it is not kept (JSONL) or cannot be read here (its reader says why)."""
@@ -220,5 +226,13 @@ class StoredReading:
         fresh = IngestionReport()
         events = record(file_chunks(file, self.base, self.chunker, self.inputs, fresh), fresh)
         if self.store is not None and self.write:
-            self.store.put([(key, pack(events))])
+            self.pending.append((key, pack(events)))
+            if len(self.pending) >= FLUSH_FILES or sum(len(blob) for _, blob in self.pending) >= FLUSH_BYTES:
+                self.flush()
         return replay(events, report)
+
+    def flush(self) -> None:
+        """Store what was read and not stored yet."""
+        pending, self.pending = self.pending, []
+        if self.store is not None:
+            self.store.put(pending)
