@@ -146,3 +146,17 @@ def test_reading_is_split_into_tasks_that_cover_every_file_once(tmp_path, files)
         if len(group) > 1:
             assert all(p.suffix in (".txt", ".md") and p.stat().st_size < GROUP_BYTES for p in group)
             assert sum(p.stat().st_size for p in group[:-1]) < GROUP_BYTES  # closed once a MiB is reached
+
+
+def test_a_damaged_entry_is_read_again(tmp_path):
+    _corpus(tmp_path, ["The river rose over its banks at dawn. " * 20])
+    inputs = InputsSpec(paths=("docs",), chunk_size=64)
+    store = IngestStore(tmp_path / "calls.ingest.sqlite")
+    reading = StoredReading(store, inputs, tmp_path)
+    expected = _read(inputs, tmp_path, None, reading)
+    reading.flush()
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE files SET events = ?", (b"\x78\x9cnot zlib",))
+    db.close()
+    damaged = StoredReading(store, inputs, tmp_path)
+    assert _read(inputs, tmp_path, None, damaged) == expected and damaged.replayed == 0

@@ -221,8 +221,13 @@ class StoredReading:
             return file_chunks(file, self.base, self.chunker, self.inputs, report)
         blob = self.store.get(key) if self.store is not None else None
         if blob is not None:
-            self.replayed += 1
-            return replay(unpack(blob), report)
+            try:
+                events = unpack(blob)
+            except (zlib.error, ValueError, TypeError):  # a damaged entry: read the file (and store it afresh)
+                pass
+            else:
+                self.replayed += 1
+                return replay(events, report)
         fresh = IngestionReport()
         events = record(file_chunks(file, self.base, self.chunker, self.inputs, fresh), fresh)
         if self.store is not None and self.write:
