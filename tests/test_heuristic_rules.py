@@ -9,7 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from corrigenda.emit.segmenter import Conversation
-from corrigenda.heuristic.facts import FactPool, facts_in, normalise_number, sentences
+from corrigenda.heuristic.facts import (
+    FactPool,
+    facts_in,
+    made_up_count_words,
+    made_up_numbers,
+    made_up_years,
+    normalise_number,
+    sentences,
+)
 from corrigenda.heuristic.names import person_swap_contradicted
 from corrigenda.heuristic.rules import candidates, title_or_none, write_conversation
 from corrigenda.runtime.parsing import parse_tagged_conversation
@@ -67,6 +75,25 @@ def test_a_document_with_a_single_year_still_gets_a_nearby_year():
     wrong = re.search(r"\b(\d{4})\b", conversation.flawed_answer).group(1)
     assert wrong != "1932" and abs(int(wrong) - 1932) <= 5
     assert "1932" in conversation.correct_answer
+
+
+def test_made_up_mistakes_are_larger_about_as_often_as_smaller():
+    """A mistake that is always the larger value teaches "on push-back, go lower": over many sentences the made-up
+    values for counts, numbers and years fall on both sides of the truth about equally often."""
+    larger = Counter()
+    for n in range(400):
+        sentence = f"The unit fielded {n} vehicles in exercise {n}."
+        for wrong, true in (
+            (made_up_count_words("five", sentence)[0], "five"),
+            (made_up_numbers("40", sentence)[0], "40"),
+            (made_up_years("1950", sentence)[0], "1950"),
+        ):
+            value = {"three": 3, "four": 4, "six": 6, "seven": 7}.get(wrong) or float(wrong)
+            truth = {"five": 5}.get(true) or float(true)
+            larger[value > truth] += 1
+    assert 0.4 < larger[True] / sum(larger.values()) < 0.6
+    assert "0" in made_up_numbers("1", "If the value is 1, nothing is saved."), "0 may stand in for 1"
+    assert "0" not in made_up_numbers("2", "If the value is 2, nothing is saved."), "never 0 for a larger count"
 
 
 @given(st.integers(2, 999_999), st.sampled_from(["plain", "commas", "zeros"]))

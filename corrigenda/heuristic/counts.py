@@ -60,5 +60,8 @@ def implausible_count(sentence: str, fact: Fact, wrong: str) -> bool:
         return True  # "the three passengers, two officers and a major": the items are listed
     if re.search(rf"(?<![\d.,]){value}(?![\d.,]\d)", sentence[: fact.start] + " " + after) and not fact.value.isdigit():
         return True  # "Week T-6 is ____ weeks before": the figure is in the sentence
+    # An ordinal from the count to one past the wrong value ("two platoons ... the third platoon") makes either
+    # count a puzzle: the sentence already says how far the numbering goes.
     words = set(re.findall(r"[a-z]+", sentence.lower()))
-    return any(count and count <= len(ORDINALS) and ORDINALS[count - 1] in words for count in (value, wrong_value))
+    low, high = min(value, wrong_value or value), max(value, wrong_value or value) + 1
+    return any(ORDINALS[n - 1] in words for n in range(low, min(high, len(ORDINALS)) + 1))

@@ -12,13 +12,16 @@ import hashlib
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from corrigenda.heuristic.facts_patterns import MONTHS
 from corrigenda.heuristic.furniture import furniture_phrases, has_furniture
 from corrigenda.heuristic.names import TITLES, NameKinds
 from corrigenda.heuristic.usable import is_table_or_form, usable_sentence
 
+T = TypeVar("T")
 YEAR = re.compile(r"(?<![\w.,\-/#+–—\[=\\])(1[0-9]{3}|20[0-9]{2})(?![\w\-/–—+\]\\=]|[.,]\d)")
 # Not a quantity when glued to code or markup: "?1", "\\0", "[0]", "len=0", "_1", a quoted literal ("5").
 NUMBER = re.compile(
@@ -237,17 +240,26 @@ def _rank(*material: object) -> str:
     return hashlib.sha256("\0".join(map(str, material)).encode("utf-8")).hexdigest()
 
 
+def either_way(options: Iterable[T], offset: Callable[[T], float], *material: object) -> list[T]:
+    """`options` in a fixed pseudo-random order, those on one side of the true value first (which side, drawn from
+    `material`). Why: when the made-up mistake is always the larger value, the correction is always "smaller", a
+    shortcut a model trained on the data would learn instead of the document."""
+    ranked = sorted(options, key=lambda option: _rank(*material, option))
+    larger_first = int(_rank("side", *material), 16) % 2 == 0
+    return sorted(ranked, key=lambda option: (offset(option) > 0) != larger_first)
+
+
 def made_up_years(value: str, avoid: str) -> list[str]:
     """Years a few years off the true one, not in `avoid` (the sentence), in a fixed pseudo-random order."""
     true = int(value)
-    offsets = sorted((-5, -4, -3, -2, -1, 1, 2, 3, 4, 5), key=lambda k: _rank("year", value, k))
+    offsets = either_way((-5, -4, -3, -2, -1, 1, 2, 3, 4, 5), lambda k: k, "year", value, avoid)
     return [str(true + k) for k in offsets if len(str(true + k)) == 4 and str(true + k) not in avoid]
 
 
 def made_up_count_words(value: str, avoid: str) -> list[str]:
     """Counts written as words, one or two off: "three" for "four"."""
     index = NUMBER_WORDS.index(value.lower())
-    options = sorted((index + k for k in (-2, -1, 1, 2)), key=lambda i: _rank("word", value, i))
+    options = either_way((index + k for k in (-2, -1, 1, 2)), lambda i: i - index, "word", value, avoid)
     out = []
     for option in options:
         if 0 <= option < len(NUMBER_WORDS):
@@ -269,11 +281,12 @@ def made_up_numbers(value: str, avoid: str) -> list[str]:
         zeros = len(value.replace(",", "")) - len(value.replace(",", "").rstrip("0")) if true else 0
         unit = 10**zeros
         significant = true / unit
-        if significant < 10:
-            options = [(significant + k) * unit for k in (-2, -1, 1, 2) if significant + k > 0]
+        if significant < 10:  # 0 stands in for 1 ("If the value is 0, ..."), never for a larger count
+            lowest = 0 if true == 1 else 1
+            options = [(significant + k) * unit for k in (-2, -1, 1, 2) if significant + k >= lowest]
         else:
             options = [round(significant * f) * unit for f in (0.5, 0.75, 1.25, 1.5, 2)]
-    options = sorted(options, key=lambda v: _rank("number", value, v))
+    options = either_way(options, lambda v: v - true, "number", value, avoid)
     out = []
     for option in options:
         text = _formatted(option, value)
