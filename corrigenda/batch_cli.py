@@ -12,6 +12,9 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
+
+import openai
 
 from corrigenda.build import Build, BuildOptions
 from corrigenda.compiler.compile import compile_spec
@@ -21,6 +24,8 @@ from corrigenda.runtime.batch_store import TERMINAL, BatchStore
 from corrigenda.runtime.batcher import batch_client, store_result
 from corrigenda.runtime.cache import CallCache
 
+STATUS_TIMEOUT_S = 15.0  # one quick question per running batch; the stored state is shown if it goes unanswered
+
 
 def _cache(spec: str) -> tuple[CallCache, object]:
     from corrigenda.cli import spec_path
@@ -29,19 +34,45 @@ def _cache(spec: str) -> tuple[CallCache, object]:
     return CallCache(Path(plan.base_dir) / plan.spec.output.cache), plan
 
 
+async def _refresh(store: BatchStore, plan: Any) -> dict[str, str]:
+    """Ask the provider for each running batch's state and counts and store them: what the cache holds is only as
+    new as a build's last poll (a Ctrl-C'd build polls no more). Returns, per batch it could not ask, why."""
+    stale: dict[str, str] = {}
+    for row in store.batches(live_only=True):
+        if row.status in TERMINAL:
+            continue
+        model = plan.spec.models.get(row.model)
+        client = batch_client(row.endpoint, model.api_key_env if model else None).with_options(
+            max_retries=0, timeout=STATUS_TIMEOUT_S
+        )
+        try:
+            batch = await client.batches.retrieve(row.id)
+        except openai.APIError as exc:
+            stale[row.id] = f"as of the last poll; {row.endpoint} did not answer: {type(exc).__name__}"
+            continue
+        finally:
+            await client.close()
+        counts = batch.request_counts
+        done, failed = (counts.completed, counts.failed) if counts else (row.completed, row.failed)
+        store.update(row.id, batch.status, batch.output_file_id, batch.error_file_id, done, failed)
+    return stale
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    cache, _ = _cache(args.spec)
+    cache, plan = _cache(args.spec)
     try:
         store = BatchStore(cache.db)
+        stale = asyncio.run(_refresh(store, plan))
         rows = store.batches()
         if not rows:
             print("no batches in this spec's cache")
         for row in rows:
             missing = store.missing(row.id)
             read = "results read" if row.ingested else "results not read yet"
+            when = f"; {stale[row.id]}" if row.id in stale else ""
             print(
                 f"{row.id}  {row.model}  {row.status}  {row.requests} requests, {row.completed} completed, "
-                f"{row.failed} failed, {missing} without a result ({read})"
+                f"{row.failed} failed, {missing} without a result ({read}{when})"
             )
     finally:
         cache.close()
@@ -150,7 +181,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 def add_batch_commands(commands: argparse._SubParsersAction) -> None:
     batch = commands.add_parser("batch", help="batch API jobs, and request files for vllm run-batch")
     sub = batch.add_subparsers(dest="batch_command", required=True)
-    status = sub.add_parser("status", help="list this spec's batches and their counts")
+    status = sub.add_parser(
+        "status", help="list this spec's batches, running ones with their state and counts asked of the provider now"
+    )
     status.add_argument("spec")
     status.set_defaults(run=cmd_status)
     cancel = sub.add_parser("cancel", help="cancel this spec's running batches")

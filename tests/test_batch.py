@@ -183,8 +183,8 @@ def test_the_spending_cap_stops_within_one_requests_cost(project, fake_server, c
     assert fake_server.count - before == 2 * CHUNKS - before
 
 
-def _start_polling_build(spec: Path, fake_server) -> subprocess.Popen:
-    """A batch build in a child process, returned once its first batch is in progress at the server."""
+def _start_polling_build(spec: Path, fake_server, batch_id: str = "batch-1") -> subprocess.Popen:
+    """A batch build in a child process, returned once its batch `batch_id` is in progress at the server."""
     process = subprocess.Popen(
         [sys.executable, "-m", "corrigenda", "build", str(spec)],
         env={**os.environ, "PYTHONPATH": str(REPO)},
@@ -194,7 +194,7 @@ def _start_polling_build(spec: Path, fake_server) -> subprocess.Popen:
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        batch = fake_server.batches.get("batch-1")
+        batch = fake_server.batches.get(batch_id)
         if batch and batch["object"]["status"] == "in_progress":
             break
         time.sleep(0.01)
@@ -231,6 +231,44 @@ def test_ctrl_c_leaves_batches_running_and_status_and_cancel_see_them(project, f
     assert main(["batch", "status", str(spec)]) == 0
     out = capsys.readouterr().out
     assert "batch-1  small  cancelled" in out and "batch-2  small  completed" in out
+
+
+def test_status_shows_the_providers_state_now_and_the_stored_one_when_it_cannot_ask(project, fake_server, capsys):
+    fake_server.batch_plan = lambda n: ["validating"] + ["in_progress"] * 200 + ["completed"]
+    spec = _spec(project, fake_server.base_url, batch=True)
+    process = _start_polling_build(spec, fake_server)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=30)
+    assert process.returncode == 130
+    fake_server.batches["batch-1"]["states"] = ["completed"]  # it finishes at the provider while nobody polls
+
+    assert main(["batch", "status", str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert f"batch-1  small  completed  {CHUNKS} requests, {CHUNKS} completed, 0 failed" in out
+    assert main(["build", str(spec)]) == 0  # reads that batch's results
+    capsys.readouterr()
+    assert main(["batch", "status", str(spec)]) == 0
+    assert "(results read)" in capsys.readouterr().out.splitlines()[0]
+
+    # A running batch whose provider does not answer: its stored state, said to be from the last poll.
+    fake_server.batch_plan = lambda n: ["validating"] + ["in_progress"] * 200 + ["completed"]
+    (project.root / "docs" / "new.txt").write_text(
+        "The bridge over the gorge opened in 1911. It was built by crew number 12 and cost 900 dollars.\n",
+        encoding="utf-8",
+    )
+    process = _start_polling_build(spec, fake_server, batch_id=f"batch-{len(fake_server.batches) + 1}")
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    capsys.readouterr()
+    cache = CallCache(project.root / ".corrigenda-cache" / "calls.sqlite")
+    with cache.db:
+        cache.db.execute("UPDATE batches SET endpoint = 'http://127.0.0.1:9/v1' WHERE ingested = 0")
+    cache.close()
+    assert main(["batch", "status", str(spec)]) == 0
+    live = capsys.readouterr().out.splitlines()[-1]
+    assert live.startswith(f"batch-{len(fake_server.batches)}  small  in_progress")
+    assert "as of the last poll; http://127.0.0.1:9/v1 did not answer" in live and "results not read yet" in live
 
 
 def _run_batch_file(requests: Path, results: Path) -> None:
