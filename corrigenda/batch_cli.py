@@ -18,8 +18,8 @@ import openai
 
 from corrigenda.build import Build, BuildOptions
 from corrigenda.compiler.compile import compile_spec
-from corrigenda.errors import EXIT_OK, InputError, UsageError
-from corrigenda.runtime.batch_files import read_results
+from corrigenda.errors import EXIT_OK, InputError, OutputError, UsageError
+from corrigenda.runtime.batch_files import read_result_line
 from corrigenda.runtime.batch_store import TERMINAL, BatchStore
 from corrigenda.runtime.batcher import batch_client, store_result
 from corrigenda.runtime.cache import CallCache
@@ -115,6 +115,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     steps = [step.name for step in compiled.plan.spec.steps]
     if args.step not in steps:
         raise UsageError(f"the spec has no step {args.step!r}", f"its steps are {', '.join(steps)}")
+    output = Path(args.output)
+    if not output.parent.is_dir() or output.is_dir():  # found before the pass over the items, not after it
+        where = "is a directory" if output.is_dir() else f"its folder {output.parent} does not exist"
+        raise OutputError(f"cannot write the request file {output}: {where}", "pass -o FILE in an existing folder")
     build = Build(compiled, BuildOptions(batch=True, probe=False, limit=args.limit))
     if build.batcher is None:
         build.cache.close()
@@ -132,7 +136,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         store = build.batcher.store
         earlier = sum(1 for _ in store.wanted(args.step, other_than=True))
         count = 0
-        output = Path(args.output)
         tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")  # streamed, then renamed: never half-written
         try:
             with open(tmp, "w", encoding="utf-8") as handle:
@@ -140,6 +143,10 @@ def cmd_export(args: argparse.Namespace) -> int:
                     handle.write(line + "\n")
                     count += 1
             os.replace(tmp, output)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write the request file {output}: {exc.strerror or exc}", "pass -o FILE in a writable folder"
+            ) from None
         finally:
             tmp.unlink(missing_ok=True)
     finally:
@@ -159,21 +166,33 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise InputError(f"{path} is not a file", "give the output file `vllm run-batch` or a batch API wrote")
     cache, _ = _cache(args.spec)
-    stored = errors = unknown = 0
+    stored = errors = unknown = unreadable = 0
     try:
         store = BatchStore(cache.db)
         with open(path, "rb") as lines, cache.db:
             cache.db.execute("BEGIN")
-            for result in read_results(lines):
-                if store.call(result.key) is None:
+            for line in lines:
+                if not line.strip():
+                    continue
+                result = read_result_line(line)
+                if result is None:
+                    unreadable += 1
+                elif store.call(result.key) is None:
                     unknown += 1
                 elif store_result(cache, store, result):
                     stored += 1
                 else:
                     errors += 1
+            if unreadable and not stored + errors + unknown:
+                raise InputError(
+                    f"{path}: none of its {unreadable} lines is a batch result (a JSON object with a custom_id)",
+                    "give the output file `vllm run-batch` (its -o) or a batch API wrote",
+                )
     finally:
         cache.close()
     print(f"{stored} results stored in the cache, {errors} errors, {unknown} ids this cache never exported")
+    if unreadable:
+        print(f"{unreadable} lines of {path} are not batch results and were skipped", file=sys.stderr)
     print("now `corrigenda build SPEC --offline` (or a later export) goes on from them")
     return EXIT_OK
 

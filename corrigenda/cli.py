@@ -30,13 +30,24 @@ def _print_unreadable(violations: list[str]) -> None:
 
 
 def positive_int(text: str) -> int:
-    """`--limit`: a whole number of at least 1. Zero must not mean "everything": on a paid endpoint that is a trap."""
+    """`--limit`, `-n`: a whole number of at least 1. Zero must not mean "everything": on a paid endpoint a trap."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value} (leave --limit out to build everything)")
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value} (leave the option out for its default)")
+    return value
+
+
+def positive_usd(text: str) -> float:
+    """`--max-usd`: a cap above 0, as the spec's max_usd must be; a negative or NaN cap would mean nothing."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an amount in USD, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text} (leave --max-usd out for no cap)")
     return value
 
 
@@ -305,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--json", action="store_true", help="one JSON object on stdout: counts, usage, gate, paths")
     build.add_argument("--batch", action="store_true", help="every model through its endpoint's batch API")
-    build.add_argument("--max-usd", type=float, help="spending cap in USD (overrides the spec's max_usd)")
+    build.add_argument("--max-usd", type=positive_usd, help="spending cap in USD (overrides the spec's max_usd)")
     build.set_defaults(run=cmd_build)
 
     cache = commands.add_parser("cache", help="work on call caches")

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import REPO, llm_spec
 from fake_openai import Reply, default_reply
 
@@ -317,6 +318,28 @@ def test_export_for_vllm_run_batch_then_import_then_an_offline_build(project, fa
         _release(project.root)["axolotl_correction_conversations.json"]
         == offline["axolotl_correction_conversations.json"]
     )
+
+
+def test_a_wrong_file_or_cap_is_refused_with_a_hint_and_junk_lines_are_counted(project, tmp_path, capsys):
+    spec = _spec(project, "http://127.0.0.1:9/v1", batch=False)
+    missing = tmp_path / "no-such-folder" / "requests.jsonl"
+    assert main(["batch", "export", str(spec), "--step", "filter", "-o", str(missing)]) == 2
+    assert "its folder" in capsys.readouterr().err and not missing.parent.exists()
+    assert main(["batch", "import", str(spec), "--spec", str(spec)]) == 2  # the spec, not a result file
+    assert "none of its" in capsys.readouterr().err
+
+    requests, results = tmp_path / "requests.jsonl", tmp_path / "results.jsonl"
+    assert main(["batch", "export", str(spec), "--step", "filter", "-o", str(requests)]) == 0
+    _run_batch_file(requests, results)
+    results.write_text("Traceback (most recent call last):\n" + results.read_text() + "{not json\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["batch", "import", str(results), "--spec", str(spec)]) == 0
+    out, err = capsys.readouterr()
+    assert f"{CHUNKS} results stored in the cache" in out and "2 lines of" in err and "were skipped" in err
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["build", str(spec), "--max-usd", "-1"])
+    assert stopped.value.code == 2 and "--max-usd: must be above 0" in capsys.readouterr().err
 
 
 def test_plan_shows_the_online_and_the_batch_total(project, capsys):
