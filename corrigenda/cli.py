@@ -1,10 +1,12 @@
 """The `corrigenda` command. Exit codes are in `corrigenda.errors`: 0 success, 1 the dataset failed its gate, 2 bad
-spec, input or option, 3 an endpoint is unreachable, 130 interrupted. Every user-caused condition is a
+spec, input or option, 3 an endpoint is unreachable, 130 interrupted (141: the reader of its output went away, as
+in `corrigenda show OUT | head`). Every user-caused condition is a
 `CorrigendaError`, printed by the one handler in `main`."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from corrigenda.errors import EXIT_BAD_INPUT, EXIT_GATE, EXIT_INTERRUPTED, EXIT_
 from corrigenda.ingest.corpus import IngestionReport, iter_chunks
 from corrigenda.machine import build_json, check_json, emit, error_json, plan_json
 from corrigenda.runtime.shard import Shard
+
+EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader closed the pipe
 
 
 def _console() -> Console:
@@ -368,7 +372,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # inside the try: a reader that went away surfaces here, not as a message at exit
+        return code
+    except BrokenPipeError:
+        # `corrigenda show OUT | head`: the reader has all it wanted; stop quietly, as other command-line tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OUTPUT_CLOSED
     except CorrigendaError as error:
         for line in error.lines():
             print(line, file=sys.stderr)

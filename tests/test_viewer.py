@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import offline_project
+from conftest import REPO, offline_project
 
 from corrigenda.cli import main
 from corrigenda.emit.show import MASK_CLOSE, MASK_OPEN
@@ -163,3 +166,19 @@ def test_show_marks_the_masked_span_and_lists_reasons(release, capsys):
     assert capsys.readouterr().out.startswith(f"=== {item} [released]")
     assert main(["show", str(release), "--item", "nope"]) == 2
     assert "no item 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["show", "-n", "16"], ["diff"]])
+def test_a_reader_that_stops_early_gets_no_traceback(release, command):
+    """`corrigenda show OUT | head`: the pipe closes before the output is written."""
+    args = [*command, str(release), str(release)] if command == ["diff"] else [command[0], str(release), *command[1:]]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "corrigenda", *args],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone before the command has printed anything
+    _, err = process.communicate(timeout=60)
+    assert err == b"" and process.returncode == 141  # what a shell reports for a tool stopped by SIGPIPE
