@@ -21,7 +21,7 @@ def _print(text: str) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from corrigenda.review.calls import count_calls
+    from corrigenda.review.calls import count_change
     from corrigenda.review.spec_diff import BaseFromGit, diff_specs
     from corrigenda.review.spec_report import spec_diff_json, spec_diff_markdown
 
@@ -34,6 +34,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         with base_from as base_copy:
             base, head = base_from.compile(base_copy), compile_spec(head_path)
             diff = diff_specs(base, head, base_from.label)
+            calls = count_change(base, head)  # while the base's tree is there to read its inputs from
         base_name = base_from.label
     else:
         if len(paths) != 2:
@@ -47,7 +48,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         base, head = compile_spec(_spec(paths[0])), compile_spec(_spec(paths[1]))
         diff = diff_specs(base, head)
         base_name = str(paths[0])
-    calls = count_calls(head)
+        calls = count_change(base, head)
     if args.json:
         _print(json.dumps(spec_diff_json(diff, calls), indent=2, ensure_ascii=False))
     else:
