@@ -39,6 +39,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
     else:
         if len(paths) != 2:
             raise UsageError("diff takes BASE and HEAD", "corrigenda diff BASE HEAD, or diff --base-ref REF SPEC")
+        for path in paths:
+            if not path.exists():
+                raise UsageError(f"{path}: no such file or directory", "pass two spec files or two release folders")
+        if any(p.is_dir() for p in paths) and not all(p.is_dir() for p in paths):
+            raise UsageError(
+                f"{paths[0]} and {paths[1]}: one is a folder, the other a file",
+                "pass two spec files (a review) or two release folders (release notes)",
+            )
         if all(p.is_dir() for p in paths):
             from corrigenda.review.release_diff import diff_releases, release_diff_markdown
 
