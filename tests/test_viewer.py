@@ -123,7 +123,11 @@ def _synthetic(n: int) -> list[ViewItem]:
 
 def test_tabs_search_and_filters_narrow_the_list(tmp_path, page):
     viewer = tmp_path / "viewer.html"
-    viewer.write_text(render_viewer([*_synthetic(40), ViewItem("x</script><b>", FAILED, reasons=["</script>"])], "t"))
+    odd = [
+        ViewItem("x</script><b>", FAILED, reasons=["</script>"]),
+        ViewItem("doc1.txt#99", FAILED, "doc1.txt", step="generate", reasons=["generate: no <correct_answer> tag"]),
+    ]
+    viewer.write_text(render_viewer([*_synthetic(40), *odd], "t"))
     _open(page, viewer)
     assert page.text_content("#count") == "20 of 20 shown"
     page.fill("#search", "question 12?")
@@ -136,8 +140,10 @@ def test_tabs_search_and_filters_narrow_the_list(tmp_path, page):
     assert page.text_content("#count") == "10 of 10 shown"
     page.select_option("#reason", "rejected because rule #")
     assert page.text_content("#count") == "10 of 10 shown"
-    page.click("text=Failed (11)")  # the id with a closing script tag did not break the page
+    page.click("text=Failed (12)")  # the id with a closing script tag did not break the page
     assert page.locator(".item", has_text="x</script><b>").count() == 1
+    page.select_option("#step", "generate")
+    assert page.text_content("#count") == "1 of 12 shown" and "no <correct_answer> tag" in page.text_content(".item")
 
 
 def test_fifty_thousand_records_load_and_filter_a_page_at_a_time(tmp_path, page):
