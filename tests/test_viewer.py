@@ -95,6 +95,10 @@ def test_release_viewer_shows_every_conversation_with_the_masked_span_distinct(r
     assert sum(abs(a - b) for a, b in zip(masked, trained, strict=True)) > 30, (masked, trained)
     assert masked[0] > masked[1] and trained[1] > trained[0]  # reddish against greenish, on the real pixels
 
+    page.select_option("#source", "../samples/magna-carta.pdf")  # a PDF's item names its page
+    assert "Magna Carta · pages 1-1" in page.locator(".item").first.text_content()
+    page.select_option("#source", "")
+
     page.click("text=Unsuitable (2)")
     assert page.text_content("#count") == "2 of 2 shown"
     assert "no checkable fact" in page.locator(".item").first.text_content()
