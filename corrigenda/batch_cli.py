@@ -48,7 +48,7 @@ async def _refresh(store: BatchStore, plan: Any) -> dict[str, str]:
         try:
             batch = await client.batches.retrieve(row.id)
         except openai.APIError as exc:
-            stale[row.id] = f"as of the last poll; {row.endpoint} did not answer: {type(exc).__name__}"
+            stale[row.id] = f"as of the last poll; asking {row.endpoint} failed: {type(exc).__name__}"
             continue
         finally:
             await client.close()

@@ -269,7 +269,10 @@ def test_status_shows_the_providers_state_now_and_the_stored_one_when_it_cannot_
     assert main(["batch", "status", str(spec)]) == 0
     live = capsys.readouterr().out.splitlines()[-1]
     assert live.startswith(f"batch-{len(fake_server.batches)}  small  in_progress")
-    assert "as of the last poll; http://127.0.0.1:9/v1 did not answer" in live and "results not read yet" in live
+    assert (
+        "as of the last poll; asking http://127.0.0.1:9/v1 failed: APIConnectionError" in live
+        and "results not read yet" in live
+    )
 
 
 def _run_batch_file(requests: Path, results: Path) -> None:
