@@ -18,7 +18,7 @@ import openai
 
 from corrigenda.build import Build, BuildOptions
 from corrigenda.compiler.compile import compile_spec
-from corrigenda.errors import EXIT_OK, InputError, OutputError, UsageError
+from corrigenda.errors import EXIT_OK, EndpointError, InputError, OutputError, UsageError
 from corrigenda.runtime.batch_files import read_result_line
 from corrigenda.runtime.batch_store import TERMINAL, BatchStore
 from corrigenda.runtime.batcher import batch_client, store_result
@@ -85,12 +85,19 @@ def cmd_cancel(args: argparse.Namespace) -> int:
         store = BatchStore(cache.db)
         live = [row for row in store.batches(live_only=True) if row.status not in TERMINAL]
 
+        failures: list[str] = []
+
         async def cancel() -> None:
             for row in live:
                 model = plan.spec.models.get(row.model)
-                client = batch_client(row.endpoint, model.api_key_env if model else None)
+                client = batch_client(row.endpoint, model.api_key_env if model else None).with_options(
+                    max_retries=1, timeout=STATUS_TIMEOUT_S
+                )
                 try:
                     batch = await client.batches.cancel(row.id)
+                except openai.APIError as exc:  # the others are still cancelled; this one is named below
+                    failures.append(f"{row.id} ({row.endpoint}: {type(exc).__name__})")
+                    continue
                 finally:
                     await client.close()
                 counts = batch.request_counts
@@ -101,8 +108,13 @@ def cmd_cancel(args: argparse.Namespace) -> int:
         asyncio.run(cancel())
         if not live:
             print("no running batches to cancel")
-        else:
+        elif len(failures) < len(live):
             print("a rerun of the build reads whatever they finished and sends the rest again", file=sys.stderr)
+        if failures:
+            raise EndpointError(
+                f"could not cancel {', '.join(failures)}: it may still be running at the provider",
+                "rerun `corrigenda batch cancel SPEC` once the endpoint answers",
+            )
     finally:
         cache.close()
     return EXIT_OK

@@ -273,6 +273,9 @@ def test_status_shows_the_providers_state_now_and_the_stored_one_when_it_cannot_
         "as of the last poll; asking http://127.0.0.1:9/v1 failed: APIConnectionError" in live
         and "results not read yet" in live
     )
+    assert main(["batch", "cancel", str(spec)]) == 3  # an endpoint problem, named, not a traceback
+    failed = f"could not cancel batch-{len(fake_server.batches)} (http://127.0.0.1:9/v1: APIConnectionError)"
+    assert failed in capsys.readouterr().err
 
 
 def _run_batch_file(requests: Path, results: Path) -> None:
