@@ -372,6 +372,19 @@ def test_the_spending_cap_holds_back_the_part_of_a_batch_that_could_pass_it(proj
     assert 0 < len(fake_server.batch_lines) < CHUNKS  # only what fits under the cap was sent
 
 
+def test_an_endpoint_without_a_batch_api_is_named_with_what_to_do(project, fake_server, capsys):
+    fake_server.batch_api = False  # chat completions only, as `vllm serve` offers
+    spec = _spec(project, fake_server.base_url, batch=True)
+    assert main(["build", str(spec)]) == 3
+    err = capsys.readouterr().err
+    assert "has no batch API: uploading a batch request file answered HTTP 404 (model small)" in err
+    assert "batch export" in err and "Traceback" not in err
+    assert fake_server.count == 0 and not fake_server.batches
+    spec.write_text(spec.read_text().replace("    batch: true\n", ""), encoding="utf-8")
+    assert main(["build", str(spec)]) == 0  # the same spec, online: nothing was left half-done
+    assert fake_server.count == 2 * CHUNKS
+
+
 def test_no_resume_is_refused_in_batch_mode(project, fake_server, capsys):
     spec = _spec(project, fake_server.base_url, batch=True)
     assert main(["build", str(spec), "--no-resume"]) == 2
