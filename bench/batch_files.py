@@ -6,7 +6,8 @@ items does), then streamed into request files split at the provider's limits (`t
 and a result file read into the cache (`ingest_file`: parse, build the completion, store it). The baseline, in the
 same process on the same lines, is the floor of any implementation: `json.dumps` of each line to a file, and
 `json.loads` of each result line. Peak Python memory (tracemalloc) is measured in a separate run, since tracing slows
-everything down; it should not grow with the number of calls.
+everything down; it should not grow with the number of calls. tracemalloc does not see SQLite's own allocations, so
+each size also runs once in a fresh child process that reports its peak RSS, beside what it held after the imports.
 
 Run: `python bench/batch_files.py [--calls 10000 100000] [--prompt-chars 2000]`
 """
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -101,24 +104,39 @@ def peak_kib(calls: int, prompt_chars: int) -> float:
     return peak / 2**10
 
 
+def peak_rss_mib(calls: int, prompt_chars: int) -> tuple[float, float]:
+    """Peak RSS of a fresh process running `ours` once (SQLite's memory included), and its peak after the imports."""
+    child = [sys.executable, __file__, "--rss-child", str(calls), "--prompt-chars", str(prompt_chars)]
+    peak, imports = subprocess.run(child, check=True, capture_output=True, text=True).stdout.split()
+    return float(peak), float(imports)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--prompt-chars", type=int, default=2000)
+    parser.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.rss_child:
+        imports = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # KiB on Linux
+        with tempfile.TemporaryDirectory() as folder:
+            ours(args.rss_child, args.prompt_chars, Path(folder))
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10, imports)
+        return
     print(
         "| calls | request files: calls/s (ratio to plain json.dumps) | results into the cache: calls/s (ratio to "
-        "json.loads) | peak Python memory |"
+        "json.loads) | peak Python memory | peak RSS (after imports) |"
     )
-    print("|---|---|---|---|")
+    print("|---|---|---|---|---|")
     for calls in args.calls:
         with tempfile.TemporaryDirectory() as folder:
             write_s, read_s = ours(calls, args.prompt_chars, Path(folder))
             base_write, base_read = baseline(calls, args.prompt_chars, Path(folder))
         peak = peak_kib(calls, args.prompt_chars)
+        rss, imports = peak_rss_mib(calls, args.prompt_chars)
         print(
             f"| {calls:,} | {calls / write_s:,.0f} ({write_s / base_write:.1f}x) | {calls / read_s:,.0f} "
-            f"({read_s / base_read:.1f}x) | {peak:,.0f} KiB |",
+            f"({read_s / base_read:.1f}x) | {peak:,.0f} KiB | {rss:.0f} MiB ({imports:.0f}) |",
             flush=True,
         )
 

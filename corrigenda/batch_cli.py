@@ -12,14 +12,19 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
+
+import openai
 
 from corrigenda.build import Build, BuildOptions
 from corrigenda.compiler.compile import compile_spec
-from corrigenda.errors import EXIT_OK, InputError, UsageError
-from corrigenda.runtime.batch_files import read_results
+from corrigenda.errors import EXIT_OK, EndpointError, InputError, OutputError, UsageError
+from corrigenda.runtime.batch_files import read_result_line
 from corrigenda.runtime.batch_store import TERMINAL, BatchStore
 from corrigenda.runtime.batcher import batch_client, store_result
 from corrigenda.runtime.cache import CallCache
+
+STATUS_TIMEOUT_S = 15.0  # one quick question per running batch; the stored state is shown if it goes unanswered
 
 
 def _cache(spec: str) -> tuple[CallCache, object]:
@@ -29,19 +34,45 @@ def _cache(spec: str) -> tuple[CallCache, object]:
     return CallCache(Path(plan.base_dir) / plan.spec.output.cache), plan
 
 
+async def _refresh(store: BatchStore, plan: Any) -> dict[str, str]:
+    """Ask the provider for each running batch's state and counts and store them: what the cache holds is only as
+    new as a build's last poll (a Ctrl-C'd build polls no more). Returns, per batch it could not ask, why."""
+    stale: dict[str, str] = {}
+    for row in store.batches(live_only=True):
+        if row.status in TERMINAL:
+            continue
+        model = plan.spec.models.get(row.model)
+        client = batch_client(row.endpoint, model.api_key_env if model else None).with_options(
+            max_retries=0, timeout=STATUS_TIMEOUT_S
+        )
+        try:
+            batch = await client.batches.retrieve(row.id)
+        except openai.APIError as exc:
+            stale[row.id] = f"as of the last poll; asking {row.endpoint} failed: {type(exc).__name__}"
+            continue
+        finally:
+            await client.close()
+        counts = batch.request_counts
+        done, failed = (counts.completed, counts.failed) if counts else (row.completed, row.failed)
+        store.update(row.id, batch.status, batch.output_file_id, batch.error_file_id, done, failed)
+    return stale
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    cache, _ = _cache(args.spec)
+    cache, plan = _cache(args.spec)
     try:
         store = BatchStore(cache.db)
+        stale = asyncio.run(_refresh(store, plan))
         rows = store.batches()
         if not rows:
             print("no batches in this spec's cache")
         for row in rows:
             missing = store.missing(row.id)
             read = "results read" if row.ingested else "results not read yet"
+            when = f"; {stale[row.id]}" if row.id in stale else ""
             print(
                 f"{row.id}  {row.model}  {row.status}  {row.requests} requests, {row.completed} completed, "
-                f"{row.failed} failed, {missing} without a result ({read})"
+                f"{row.failed} failed, {missing} without a result ({read}{when})"
             )
     finally:
         cache.close()
@@ -54,12 +85,19 @@ def cmd_cancel(args: argparse.Namespace) -> int:
         store = BatchStore(cache.db)
         live = [row for row in store.batches(live_only=True) if row.status not in TERMINAL]
 
+        failures: list[str] = []
+
         async def cancel() -> None:
             for row in live:
                 model = plan.spec.models.get(row.model)
-                client = batch_client(row.endpoint, model.api_key_env if model else None)
+                client = batch_client(row.endpoint, model.api_key_env if model else None).with_options(
+                    max_retries=1, timeout=STATUS_TIMEOUT_S
+                )
                 try:
                     batch = await client.batches.cancel(row.id)
+                except openai.APIError as exc:  # the others are still cancelled; this one is named below
+                    failures.append(f"{row.id} ({row.endpoint}: {type(exc).__name__})")
+                    continue
                 finally:
                     await client.close()
                 counts = batch.request_counts
@@ -70,8 +108,13 @@ def cmd_cancel(args: argparse.Namespace) -> int:
         asyncio.run(cancel())
         if not live:
             print("no running batches to cancel")
-        else:
+        elif len(failures) < len(live):
             print("a rerun of the build reads whatever they finished and sends the rest again", file=sys.stderr)
+        if failures:
+            raise EndpointError(
+                f"could not cancel {', '.join(failures)}: it may still be running at the provider",
+                "rerun `corrigenda batch cancel SPEC` once the endpoint answers",
+            )
     finally:
         cache.close()
     return EXIT_OK
@@ -84,6 +127,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     steps = [step.name for step in compiled.plan.spec.steps]
     if args.step not in steps:
         raise UsageError(f"the spec has no step {args.step!r}", f"its steps are {', '.join(steps)}")
+    output = Path(args.output)
+    if not output.parent.is_dir() or output.is_dir():  # found before the pass over the items, not after it
+        where = "is a directory" if output.is_dir() else f"its folder {output.parent} does not exist"
+        raise OutputError(f"cannot write the request file {output}: {where}", "pass -o FILE in an existing folder")
     build = Build(compiled, BuildOptions(batch=True, probe=False, limit=args.limit))
     if build.batcher is None:
         build.cache.close()
@@ -101,7 +148,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         store = build.batcher.store
         earlier = sum(1 for _ in store.wanted(args.step, other_than=True))
         count = 0
-        output = Path(args.output)
         tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")  # streamed, then renamed: never half-written
         try:
             with open(tmp, "w", encoding="utf-8") as handle:
@@ -109,6 +155,10 @@ def cmd_export(args: argparse.Namespace) -> int:
                     handle.write(line + "\n")
                     count += 1
             os.replace(tmp, output)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write the request file {output}: {exc.strerror or exc}", "pass -o FILE in a writable folder"
+            ) from None
         finally:
             tmp.unlink(missing_ok=True)
     finally:
@@ -128,21 +178,33 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise InputError(f"{path} is not a file", "give the output file `vllm run-batch` or a batch API wrote")
     cache, _ = _cache(args.spec)
-    stored = errors = unknown = 0
+    stored = errors = unknown = unreadable = 0
     try:
         store = BatchStore(cache.db)
         with open(path, "rb") as lines, cache.db:
             cache.db.execute("BEGIN")
-            for result in read_results(lines):
-                if store.call(result.key) is None:
+            for line in lines:
+                if not line.strip():
+                    continue
+                result = read_result_line(line)
+                if result is None:
+                    unreadable += 1
+                elif store.call(result.key) is None:
                     unknown += 1
                 elif store_result(cache, store, result):
                     stored += 1
                 else:
                     errors += 1
+            if unreadable and not stored + errors + unknown:
+                raise InputError(
+                    f"{path}: none of its {unreadable} lines is a batch result (a JSON object with a custom_id)",
+                    "give the output file `vllm run-batch` (its -o) or a batch API wrote",
+                )
     finally:
         cache.close()
     print(f"{stored} results stored in the cache, {errors} errors, {unknown} ids this cache never exported")
+    if unreadable:
+        print(f"{unreadable} lines of {path} are not batch results and were skipped", file=sys.stderr)
     print("now `corrigenda build SPEC --offline` (or a later export) goes on from them")
     return EXIT_OK
 
@@ -150,7 +212,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 def add_batch_commands(commands: argparse._SubParsersAction) -> None:
     batch = commands.add_parser("batch", help="batch API jobs, and request files for vllm run-batch")
     sub = batch.add_subparsers(dest="batch_command", required=True)
-    status = sub.add_parser("status", help="list this spec's batches and their counts")
+    status = sub.add_parser(
+        "status", help="list this spec's batches, running ones with their state and counts asked of the provider now"
+    )
     status.add_argument("spec")
     status.set_defaults(run=cmd_status)
     cancel = sub.add_parser("cancel", help="cancel this spec's running batches")

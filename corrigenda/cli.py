@@ -1,10 +1,12 @@
 """The `corrigenda` command. Exit codes are in `corrigenda.errors`: 0 success, 1 the dataset failed its gate, 2 bad
-spec, input or option, 3 an endpoint is unreachable, 130 interrupted. Every user-caused condition is a
+spec, input or option, 3 an endpoint is unreachable, 130 interrupted (141: the reader of its output went away, as
+in `corrigenda show OUT | head`). Every user-caused condition is a
 `CorrigendaError`, printed by the one handler in `main`."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from corrigenda.ingest.corpus import IngestionReport, iter_chunks
 from corrigenda.machine import build_json, check_json, emit, error_json, plan_json
 from corrigenda.runtime.shard import Shard
 
+EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader closed the pipe
+
 
 def _console() -> Console:
     return Console(highlight=False, soft_wrap=True)
@@ -30,13 +34,24 @@ def _print_unreadable(violations: list[str]) -> None:
 
 
 def positive_int(text: str) -> int:
-    """`--limit`: a whole number of at least 1. Zero must not mean "everything": on a paid endpoint that is a trap."""
+    """`--limit`, `-n`: a whole number of at least 1. Zero must not mean "everything": on a paid endpoint a trap."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value} (leave --limit out to build everything)")
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value} (leave the option out for its default)")
+    return value
+
+
+def positive_usd(text: str) -> float:
+    """`--max-usd`: a cap above 0, as the spec's max_usd must be; a negative or NaN cap would mean nothing."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an amount in USD, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text} (leave --max-usd out for no cap)")
     return value
 
 
@@ -305,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--json", action="store_true", help="one JSON object on stdout: counts, usage, gate, paths")
     build.add_argument("--batch", action="store_true", help="every model through its endpoint's batch API")
-    build.add_argument("--max-usd", type=float, help="spending cap in USD (overrides the spec's max_usd)")
+    build.add_argument("--max-usd", type=positive_usd, help="spending cap in USD (overrides the spec's max_usd)")
     build.set_defaults(run=cmd_build)
 
     cache = commands.add_parser("cache", help="work on call caches")
@@ -357,7 +372,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # inside the try: a reader that went away surfaces here, not as a message at exit
+        return code
+    except BrokenPipeError:
+        # `corrigenda show OUT | head`: the reader has all it wanted; stop quietly, as other command-line tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OUTPUT_CLOSED
     except CorrigendaError as error:
         for line in error.lines():
             print(line, file=sys.stderr)

@@ -92,6 +92,7 @@ class FakeOpenAI:
     batch_plan: Callable[[int], list[str]] = lambda n: ["validating", "in_progress", "finalizing", "completed"]
     expired_share: float = 0.5  # of an expired or cancelled batch's requests, the share answered before it ended
     batch_lines: list[dict[str, Any]] = field(default_factory=list)  # every request line of every batch created
+    batch_api: bool = True  # False: /v1/files answers 404, as a server with chat completions only (vLLM serve) does
     _lock: Any = field(default_factory=threading.RLock)  # re-entered: a batch ending answers its requests
 
     @property
@@ -194,6 +195,8 @@ class FakeOpenAI:
     # --- the Files and Batches API -------------------------------------------------------------------------------
 
     async def _upload(self, request: web.Request) -> web.StreamResponse:
+        if not self.batch_api:
+            return web.json_response({"detail": "Not Found"}, status=404)
         form = await request.post()
         upload = form["file"]
         data = upload.file.read() if hasattr(upload, "file") else bytes(upload)

@@ -166,6 +166,24 @@ def test_every_augmentoolkit_correction_config_converts(tmp_path, monkeypatch, c
             assert f"# - {line.removeprefix('note: ')}" in text
 
 
+def test_a_second_import_beside_the_first_never_changes_the_first_specs_prompts(tmp_path, monkeypatch, capsys):
+    root = shared("reference", "augmentoolkit")
+    prompts = root / "generation" / "core_pipelines" / "correction_pipeline"
+    local = _import(tmp_path, monkeypatch, root / "external_configs" / "_LOCAL_DATAGEN_complete_factual.yaml")
+    before = {path.name: path.read_bytes() for path in (local.parent / "prompts").iterdir()}
+    assert before["filter.yaml"] == (prompts / "prompts_local" / "filter.yaml").read_bytes()
+    capsys.readouterr()
+
+    api = local.with_name("api.yaml")
+    assert main(["import-augmentoolkit", str(root / "external_configs" / "complete_factual.yaml"), "-o", str(api)]) == 0
+    assert "this spec's prompts are written to prompts-api/ instead" in capsys.readouterr().out
+    assert {path.name: path.read_bytes() for path in (local.parent / "prompts").iterdir()} == before
+    assert YAML(typ="safe").load(api.read_text(encoding="utf-8"))["prompts_dir"] == "prompts-api"
+    assert (api.parent / "prompts-api" / "filter.yaml").read_bytes() == (
+        prompts / "prompts" / "filter.yaml"
+    ).read_bytes()
+
+
 def test_placeholder_inside_a_value_is_named_by_line_and_column(tmp_path, monkeypatch, capsys):
     config = tmp_path / "complete.yaml"
     config.write_text(

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import REPO, llm_spec
 from fake_openai import Reply, default_reply
 
@@ -183,8 +184,8 @@ def test_the_spending_cap_stops_within_one_requests_cost(project, fake_server, c
     assert fake_server.count - before == 2 * CHUNKS - before
 
 
-def _start_polling_build(spec: Path, fake_server) -> subprocess.Popen:
-    """A batch build in a child process, returned once its first batch is in progress at the server."""
+def _start_polling_build(spec: Path, fake_server, batch_id: str = "batch-1") -> subprocess.Popen:
+    """A batch build in a child process, returned once its batch `batch_id` is in progress at the server."""
     process = subprocess.Popen(
         [sys.executable, "-m", "corrigenda", "build", str(spec)],
         env={**os.environ, "PYTHONPATH": str(REPO)},
@@ -194,7 +195,7 @@ def _start_polling_build(spec: Path, fake_server) -> subprocess.Popen:
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        batch = fake_server.batches.get("batch-1")
+        batch = fake_server.batches.get(batch_id)
         if batch and batch["object"]["status"] == "in_progress":
             break
         time.sleep(0.01)
@@ -231,6 +232,50 @@ def test_ctrl_c_leaves_batches_running_and_status_and_cancel_see_them(project, f
     assert main(["batch", "status", str(spec)]) == 0
     out = capsys.readouterr().out
     assert "batch-1  small  cancelled" in out and "batch-2  small  completed" in out
+
+
+def test_status_shows_the_providers_state_now_and_the_stored_one_when_it_cannot_ask(project, fake_server, capsys):
+    fake_server.batch_plan = lambda n: ["validating"] + ["in_progress"] * 200 + ["completed"]
+    spec = _spec(project, fake_server.base_url, batch=True)
+    process = _start_polling_build(spec, fake_server)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=30)
+    assert process.returncode == 130
+    fake_server.batches["batch-1"]["states"] = ["completed"]  # it finishes at the provider while nobody polls
+
+    assert main(["batch", "status", str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert f"batch-1  small  completed  {CHUNKS} requests, {CHUNKS} completed, 0 failed" in out
+    assert main(["build", str(spec)]) == 0  # reads that batch's results
+    capsys.readouterr()
+    assert main(["batch", "status", str(spec)]) == 0
+    assert "(results read)" in capsys.readouterr().out.splitlines()[0]
+
+    # A running batch whose provider does not answer: its stored state, said to be from the last poll.
+    fake_server.batch_plan = lambda n: ["validating"] + ["in_progress"] * 200 + ["completed"]
+    (project.root / "docs" / "new.txt").write_text(
+        "The bridge over the gorge opened in 1911. It was built by crew number 12 and cost 900 dollars.\n",
+        encoding="utf-8",
+    )
+    process = _start_polling_build(spec, fake_server, batch_id=f"batch-{len(fake_server.batches) + 1}")
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    capsys.readouterr()
+    cache = CallCache(project.root / ".corrigenda-cache" / "calls.sqlite")
+    with cache.db:
+        cache.db.execute("UPDATE batches SET endpoint = 'http://127.0.0.1:9/v1' WHERE ingested = 0")
+    cache.close()
+    assert main(["batch", "status", str(spec)]) == 0
+    live = capsys.readouterr().out.splitlines()[-1]
+    assert live.startswith(f"batch-{len(fake_server.batches)}  small  in_progress")
+    assert (
+        "as of the last poll; asking http://127.0.0.1:9/v1 failed: APIConnectionError" in live
+        and "results not read yet" in live
+    )
+    assert main(["batch", "cancel", str(spec)]) == 3  # an endpoint problem, named, not a traceback
+    failed = f"could not cancel batch-{len(fake_server.batches)} (http://127.0.0.1:9/v1: APIConnectionError)"
+    assert failed in capsys.readouterr().err
 
 
 def _run_batch_file(requests: Path, results: Path) -> None:
@@ -281,6 +326,28 @@ def test_export_for_vllm_run_batch_then_import_then_an_offline_build(project, fa
     )
 
 
+def test_a_wrong_file_or_cap_is_refused_with_a_hint_and_junk_lines_are_counted(project, tmp_path, capsys):
+    spec = _spec(project, "http://127.0.0.1:9/v1", batch=False)
+    missing = tmp_path / "no-such-folder" / "requests.jsonl"
+    assert main(["batch", "export", str(spec), "--step", "filter", "-o", str(missing)]) == 2
+    assert "its folder" in capsys.readouterr().err and not missing.parent.exists()
+    assert main(["batch", "import", str(spec), "--spec", str(spec)]) == 2  # the spec, not a result file
+    assert "none of its" in capsys.readouterr().err
+
+    requests, results = tmp_path / "requests.jsonl", tmp_path / "results.jsonl"
+    assert main(["batch", "export", str(spec), "--step", "filter", "-o", str(requests)]) == 0
+    _run_batch_file(requests, results)
+    results.write_text("Traceback (most recent call last):\n" + results.read_text() + "{not json\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["batch", "import", str(results), "--spec", str(spec)]) == 0
+    out, err = capsys.readouterr()
+    assert f"{CHUNKS} results stored in the cache" in out and "2 lines of" in err and "were skipped" in err
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["build", str(spec), "--max-usd", "-1"])
+    assert stopped.value.code == 2 and "--max-usd: must be above 0" in capsys.readouterr().err
+
+
 def test_plan_shows_the_online_and_the_batch_total(project, capsys):
     spec = _spec(project, "http://127.0.0.1:9/v1", batch=False)
     spec.write_text(
@@ -303,6 +370,19 @@ def test_the_spending_cap_holds_back_the_part_of_a_batch_that_could_pass_it(proj
     assert "max_usd $0.004 reached" in capsys.readouterr().err
     assert len(fake_server.batches) == 1
     assert 0 < len(fake_server.batch_lines) < CHUNKS  # only what fits under the cap was sent
+
+
+def test_an_endpoint_without_a_batch_api_is_named_with_what_to_do(project, fake_server, capsys):
+    fake_server.batch_api = False  # chat completions only, as `vllm serve` offers
+    spec = _spec(project, fake_server.base_url, batch=True)
+    assert main(["build", str(spec)]) == 3
+    err = capsys.readouterr().err
+    assert "has no batch API: uploading a batch request file answered HTTP 404 (model small)" in err
+    assert "batch export" in err and "Traceback" not in err
+    assert fake_server.count == 0 and not fake_server.batches
+    spec.write_text(spec.read_text().replace("    batch: true\n", ""), encoding="utf-8")
+    assert main(["build", str(spec)]) == 0  # the same spec, online: nothing was left half-done
+    assert fake_server.count == 2 * CHUNKS
 
 
 def test_no_resume_is_refused_in_batch_mode(project, fake_server, capsys):

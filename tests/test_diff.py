@@ -84,6 +84,7 @@ def test_the_diff_counts_the_requests_the_next_build_makes(project, fake_server,
     made = _build_counting(fake_server, head)
 
     assert planned == made
+    assert {row["step"]: row["changed"] for row in report["calls"]} == made  # the base's calls are all cached
     assert report["fingerprints"]["base"] != report["fingerprints"]["head"]
     assert report["usd"] > 0 if sum(made.values()) else report["usd"] == 0
     if change == "prompt":
@@ -102,6 +103,26 @@ def test_the_diff_counts_the_requests_the_next_build_makes(project, fake_server,
     # Built: the same diff now finds every call in the cache.
     again = _diff_json(capsys, str(base), str(head))
     assert again["new_calls"] == 0 and again["usd"] == 0
+
+
+@pytest.mark.parametrize("change", ["prompt", "sampling", "chunk size"])
+def test_without_a_cache_the_change_is_counted_apart_from_a_whole_build(project, fake_server, capsys, change):
+    """A CI runner has no cache: every call is still to request, but only the change's own calls are its cost."""
+    fake_server.responder = _model_like
+    _docs(project.root)
+    _other_prompts(project)
+    base = project(llm_spec(fake_server.base_url, verify_step=VERIFY), name="base.yaml")
+    overrides, prompts = CHANGES[change]
+    head = project(llm_spec(fake_server.base_url, verify_step=VERIFY, **overrides), "head.yaml", prompts)
+
+    report = _diff_json(capsys, str(base), str(head))
+    assert fake_server.count == 0 and not (project.root / ".corrigenda-cache").exists()
+    changed = {row["step"]: row["changed"] for row in report["calls"]}
+    assert report["calls"][0]["new_calls"] > 0 and report["calls"][0]["cached"] == 0
+    if change != "chunk size":
+        assert changed["filter"] == 0 and report["changed_usd"] < report["usd"]
+    assert main(["build", str(base)]) == 0  # the base, as the target branch builds it
+    assert _build_counting(fake_server, head) == changed  # the change's calls: what a build after the base asks
 
 
 def test_markdown_names_the_setting_on_both_sides_and_marks_estimates(project, fake_server, capsys):

@@ -63,6 +63,11 @@ def test_a_folder_that_is_no_release_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "b").mkdir()
     assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
     assert "not a corrigenda release" in capsys.readouterr().err
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "gone")]) == 2  # the missing one is named
+    assert f"{tmp_path / 'gone'}: no such file or directory" in capsys.readouterr().err
+    (tmp_path / "spec.yaml").write_text("version: 1\n", encoding="utf-8")
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "spec.yaml")]) == 2
+    assert "one is a folder, the other a file" in capsys.readouterr().err
 
 
 def _release_with(folder, records: dict[str, str]):

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import offline_project
+from conftest import REPO, offline_project
 
 from corrigenda.cli import main
 from corrigenda.emit.show import MASK_CLOSE, MASK_OPEN
@@ -92,6 +95,10 @@ def test_release_viewer_shows_every_conversation_with_the_masked_span_distinct(r
     assert sum(abs(a - b) for a, b in zip(masked, trained, strict=True)) > 30, (masked, trained)
     assert masked[0] > masked[1] and trained[1] > trained[0]  # reddish against greenish, on the real pixels
 
+    page.select_option("#source", "../samples/magna-carta.pdf")  # a PDF's item names its page
+    assert "Magna Carta · pages 1-1" in page.locator(".item").first.text_content()
+    page.select_option("#source", "")
+
     page.click("text=Unsuitable (2)")
     assert page.text_content("#count") == "2 of 2 shown"
     assert "no checkable fact" in page.locator(".item").first.text_content()
@@ -120,7 +127,11 @@ def _synthetic(n: int) -> list[ViewItem]:
 
 def test_tabs_search_and_filters_narrow_the_list(tmp_path, page):
     viewer = tmp_path / "viewer.html"
-    viewer.write_text(render_viewer([*_synthetic(40), ViewItem("x</script><b>", FAILED, reasons=["</script>"])], "t"))
+    odd = [
+        ViewItem("x</script><b>", FAILED, reasons=["</script>"]),
+        ViewItem("doc1.txt#99", FAILED, "doc1.txt", step="generate", reasons=["generate: no <correct_answer> tag"]),
+    ]
+    viewer.write_text(render_viewer([*_synthetic(40), *odd], "t"))
     _open(page, viewer)
     assert page.text_content("#count") == "20 of 20 shown"
     page.fill("#search", "question 12?")
@@ -133,8 +144,10 @@ def test_tabs_search_and_filters_narrow_the_list(tmp_path, page):
     assert page.text_content("#count") == "10 of 10 shown"
     page.select_option("#reason", "rejected because rule #")
     assert page.text_content("#count") == "10 of 10 shown"
-    page.click("text=Failed (11)")  # the id with a closing script tag did not break the page
+    page.click("text=Failed (12)")  # the id with a closing script tag did not break the page
     assert page.locator(".item", has_text="x</script><b>").count() == 1
+    page.select_option("#step", "generate")
+    assert page.text_content("#count") == "1 of 12 shown" and "no <correct_answer> tag" in page.text_content(".item")
 
 
 def test_fifty_thousand_records_load_and_filter_a_page_at_a_time(tmp_path, page):
@@ -163,3 +176,19 @@ def test_show_marks_the_masked_span_and_lists_reasons(release, capsys):
     assert capsys.readouterr().out.startswith(f"=== {item} [released]")
     assert main(["show", str(release), "--item", "nope"]) == 2
     assert "no item 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["show", "-n", "16"], ["diff"]])
+def test_a_reader_that_stops_early_gets_no_traceback(release, command):
+    """`corrigenda show OUT | head`: the pipe closes before the output is written."""
+    args = [*command, str(release), str(release)] if command == ["diff"] else [command[0], str(release), *command[1:]]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "corrigenda", *args],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone before the command has printed anything
+    _, err = process.communicate(timeout=60)
+    assert err == b"" and process.returncode == 141  # what a shell reports for a tool stopped by SIGPIPE

@@ -307,6 +307,10 @@ def _render(spec: CommentedMap, notes: list[str]) -> str:
     return buffer.getvalue()
 
 
+def _differs(target: Path, source: Path) -> bool:
+    return target.is_file() and target.read_bytes() != source.read_bytes()
+
+
 def convert_file(config_path: Path, output: Path, verify: bool = True, cwd: Path | None = None) -> Path:
     """Write the spec (and the prompts it uses) and print the notes."""
     config = _load(config_path)
@@ -322,16 +326,21 @@ def convert_file(config_path: Path, output: Path, verify: bool = True, cwd: Path
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         if prompts:
-            folder = output.parent / "prompts"
-            folder.mkdir(exist_ok=True)
             copies = {f"{step}.yaml": source for step, source in prompts.items()}
             if verify:
                 copies["verify.yaml"] = data_dir("prompts") / "verify.yaml"
+            folder = output.parent / "prompts"
+            clash = [name for name, source in copies.items() if _differs(folder / name, source)]
+            if clash:  # another spec's prompts (or the user's edits) are there: never overwritten under it
+                folder = output.parent / f"prompts-{output.stem}"
+                spec["prompts_dir"] = folder.name
+                notes.append(
+                    f"prompts_dir: {output.parent / 'prompts'} already holds other {', '.join(clash)}, which other "
+                    f"specs may use; this spec's prompts are written to {folder.name}/ instead"
+                )
+            folder.mkdir(exist_ok=True)
             for name, source in copies.items():
-                data, target = source.read_bytes(), folder / name
-                if target.is_file() and target.read_bytes() != data:
-                    notes.append(f"{target}: replaced by {source}")
-                atomic.write_bytes(target, data)
+                atomic.write_bytes(folder / name, source.read_bytes())
         atomic.write_text(output, _render(spec, notes))
     except OSError as exc:
         where = exc.filename or output

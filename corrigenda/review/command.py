@@ -21,7 +21,7 @@ def _print(text: str) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from corrigenda.review.calls import count_calls
+    from corrigenda.review.calls import count_change
     from corrigenda.review.spec_diff import BaseFromGit, diff_specs
     from corrigenda.review.spec_report import spec_diff_json, spec_diff_markdown
 
@@ -34,10 +34,19 @@ def cmd_diff(args: argparse.Namespace) -> int:
         with base_from as base_copy:
             base, head = base_from.compile(base_copy), compile_spec(head_path)
             diff = diff_specs(base, head, base_from.label)
+            calls = count_change(base, head)  # while the base's tree is there to read its inputs from
         base_name = base_from.label
     else:
         if len(paths) != 2:
             raise UsageError("diff takes BASE and HEAD", "corrigenda diff BASE HEAD, or diff --base-ref REF SPEC")
+        for path in paths:
+            if not path.exists():
+                raise UsageError(f"{path}: no such file or directory", "pass two spec files or two release folders")
+        if any(p.is_dir() for p in paths) and not all(p.is_dir() for p in paths):
+            raise UsageError(
+                f"{paths[0]} and {paths[1]}: one is a folder, the other a file",
+                "pass two spec files (a review) or two release folders (release notes)",
+            )
         if all(p.is_dir() for p in paths):
             from corrigenda.review.release_diff import diff_releases, release_diff_markdown
 
@@ -47,7 +56,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         base, head = compile_spec(_spec(paths[0])), compile_spec(_spec(paths[1]))
         diff = diff_specs(base, head)
         base_name = str(paths[0])
-    calls = count_calls(head)
+        calls = count_change(base, head)
     if args.json:
         _print(json.dumps(spec_diff_json(diff, calls), indent=2, ensure_ascii=False))
     else:

@@ -31,6 +31,8 @@ def spec_diff_json(diff: SpecDiff, calls: CallCount) -> dict[str, Any]:
         "calls": [step.as_json() for step in calls.steps],
         "new_calls": calls.new_calls,
         "usd": round(calls.usd, 6),
+        "changed_calls": calls.changed,
+        "changed_usd": round(calls.changed_usd, 6),
     }
 
 
@@ -70,22 +72,27 @@ def spec_diff_markdown(diff: SpecDiff, calls: CallCount, base: str, head: str) -
     out += [
         f"### Calls for the head spec ({calls.chunks} chunks)",
         "",
-        "| step | model | from cache | to request | USD (new calls) |",
-        "|---|---|---:|---:|---:|",
+        "| step | model | from cache | to request | USD (new calls) | of them changed by this diff | USD (changed) |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for step in calls.steps:
         if step.engine != "openai":
-            out.append(f"| {step.step} | {step.model} | - | built-in engine: no requests | 0 |")
+            out.append(f"| {step.step} | {step.model} | - | built-in engine: no requests | 0 | 0 | 0 |")
             continue
         ask = f"{step.requested:,}"
         if step.estimated:
             ask = f"~{step.new_calls:,} ({step.requested:,} exact + ~{step.estimated:,} estimated)"
-        out.append(f"| {step.step} | {step.model} | {step.cached:,} | {ask} | {step.usd:.4f} |")
+        out.append(
+            f"| {step.step} | {step.model} | {step.cached:,} | {ask} | {step.usd:.4f} "
+            f"| {step.changed:,} | {step.changed_usd:.4f} |"
+        )
     approx = "~" if any(step.estimated for step in calls.steps) else ""
     out += [
         "",
-        f"**Estimated cost of this change: {approx}${calls.usd:.4f}** for {approx}{calls.new_calls:,} new calls "
-        "(cached calls cost nothing; retries not included).",
+        f"**Estimated cost of this change: {approx}${calls.changed_usd:.4f}** for {approx}{calls.changed:,} calls "
+        "the base spec would not make (cached calls cost nothing; retries not included).",
+        f"Building the head spec with this cache: {approx}${calls.usd:.4f} for {approx}{calls.new_calls:,} new calls"
+        + (" (the calls the base would make too are not cached here)." if calls.new_calls > calls.changed else "."),
     ]
     if approx:
         out.append(

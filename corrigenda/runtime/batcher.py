@@ -12,6 +12,7 @@ resumes polling and never sends the same calls twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import tempfile
@@ -21,7 +22,7 @@ from typing import Any
 
 import openai
 
-from corrigenda.errors import EXIT_INTERRUPTED, CorrigendaError
+from corrigenda.errors import EXIT_INTERRUPTED, CorrigendaError, EndpointDown, EndpointError
 from corrigenda.runtime.batch_files import RequestFile, Result, read_results, request_line, write_request_files
 from corrigenda.runtime.batch_store import TERMINAL, BatchRow, BatchStore
 from corrigenda.runtime.budget import Budget
@@ -37,6 +38,37 @@ class BatchesInterrupted(CorrigendaError):
     """Ctrl-C while batches run at the provider: they keep running, and a rerun picks up their results."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+@contextlib.contextmanager
+def provider_errors(caller: Any, doing: str) -> Iterator[None]:
+    """An endpoint's refusal while using its batch API, as an EndpointError that says what to do: finished calls
+    are cached and submitted batches keep running, so a rerun goes on from there."""
+    endpoint, name = caller.backend.endpoint, caller.name
+    try:
+        yield
+    except openai.NotFoundError:
+        raise EndpointError(
+            f"{endpoint} has no batch API: {doing} answered HTTP 404 (model {name})",
+            f"run model {name} online (leave out batch: true and --batch), or write its calls for vllm run-batch "
+            "with `corrigenda batch export`",
+        ) from None
+    except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+        raise EndpointError(
+            f"{endpoint} refused the key while {doing} (HTTP {exc.status_code}, model {name})",
+            f"set {caller.model.api_key_env or 'the api_key_env variable'} to a key that may use its batch API",
+        ) from None
+    except openai.APIStatusError as exc:
+        raise EndpointError(
+            f"{endpoint}: {doing} failed with HTTP {exc.status_code}: {str(exc.message)[:300]} (model {name})",
+            "every finished call is cached and submitted batches keep running; rerun the same command once it works",
+        ) from None
+    except (openai.APIConnectionError, openai.APITimeoutError) as exc:
+        raise EndpointDown(
+            f"{endpoint} could not be reached while {doing} ({type(exc).__name__}, model {name})",
+            "every finished call is cached and submitted batches keep running at the provider; rerun the same "
+            "command once it answers",
+        ) from None
 
 
 def batch_client(endpoint: str, api_key_env: str | None) -> openai.AsyncOpenAI:
@@ -132,9 +164,10 @@ class Batcher:
     async def _submit(self, caller: Any, request_file: RequestFile) -> str:
         client = self._client(caller)
         url = "/v1/completions" if caller.model.mode == "completion" else "/v1/chat/completions"
-        with open(request_file.path, "rb") as handle:
+        with open(request_file.path, "rb") as handle, provider_errors(caller, "uploading a batch request file"):
             uploaded = await client.files.create(file=(request_file.path.name, handle), purpose="batch")
-        batch = await client.batches.create(input_file_id=uploaded.id, endpoint=url, completion_window="24h")
+        with provider_errors(caller, "creating a batch"):
+            batch = await client.batches.create(input_file_id=uploaded.id, endpoint=url, completion_window="24h")
         endpoint = caller.backend.endpoint
         size = request_file.requests
         row = BatchRow(batch.id, caller.name, endpoint, uploaded.id, None, None, batch.status, size, 0, 0, False)
@@ -153,7 +186,8 @@ class Batcher:
         client = self._client(caller)
         delay = caller.model.batch_poll_s
         while True:
-            batch = await client.batches.retrieve(row.id)
+            with provider_errors(caller, f"polling batch {row.id}"):
+                batch = await client.batches.retrieve(row.id)
             counts = batch.request_counts
             done, failed = (counts.completed, counts.failed) if counts else (0, 0)
             self.store.update(row.id, batch.status, batch.output_file_id, batch.error_file_id, done, failed)
@@ -167,10 +201,11 @@ class Batcher:
                 continue
             with tempfile.TemporaryDirectory(prefix="corrigenda-results-") as folder:
                 path = Path(folder) / "results.jsonl"
-                async with client.files.with_streaming_response.content(file_id) as response:
-                    with open(path, "wb") as handle:  # to disk first: memory stays flat in the file's size
-                        async for chunk in response.iter_bytes():
-                            handle.write(chunk)
+                with provider_errors(caller, f"downloading the results of batch {row.id}"):
+                    async with client.files.with_streaming_response.content(file_id) as response:
+                        with open(path, "wb") as handle:  # to disk first: memory stays flat in the file's size
+                            async for chunk in response.iter_bytes():
+                                handle.write(chunk)
                 tokens = ingest_file(self.cache, self.store, path)  # no await inside: one transaction at a time
             input_tokens, output_tokens = input_tokens + tokens[0], output_tokens + tokens[1]
         if batch.status != "completed":
