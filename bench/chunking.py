@@ -1,9 +1,10 @@
 """Chunking throughput against tiktoken's raw `encode_ordinary` of the same text, in the same process.
 
 Raw encoding is the floor any token-exact chunker pays; the ratio says what ingestion does on top of it after a file
-is read: the shared text clean-up (private-use glyphs, NFC, control characters), boundaries, packing, overlap and the
-balancing of short tails (`min_chunk_tokens`, default 16). Run: `python bench/chunking.py` (or `make bench`). The
-corpus is at least 10 MB, built from the shared text files (or the repo's samples when ../shared is absent).
+is read: the text reader's clean-up (private-use glyphs, NFC, control characters, words broken at line ends),
+boundaries, packing, overlap and the balancing of short tails (`min_chunk_tokens`, default 16). Run:
+`python bench/chunking.py` (or `make bench`). The corpus is at least 10 MB, built from the shared text files (or the
+repo's samples when ../shared is absent).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 from corrigenda.ingest.chunker import Chunker, balance, get_encoding
-from corrigenda.ingest.cleaning import clean_text
 from corrigenda.ingest.document import normalise
+from corrigenda.ingest.text_file import plain_text
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_BYTES = 10 * 1024 * 1024
@@ -64,7 +65,7 @@ def main() -> None:
             counts: Counter[str] = Counter()
             out = []
             for document in documents:
-                text = normalise(clean_text(document, counts))
+                text = plain_text(document, counts)
                 out.append(len(balance(c, text, c.split(text), MIN_CHUNK_TOKENS).spans))
             return out
 

@@ -10,7 +10,7 @@ import charset_normalizer
 
 from corrigenda.ingest.cleaning import clean_text
 from corrigenda.ingest.document import Document, Unreadable, normalise
-from corrigenda.ingest.pdf_repair import Vocabulary, join_hyphens
+from corrigenda.ingest.pdf_repair import Vocabulary, join_hyphens, line_end_hyphens
 from corrigenda.ingest.titles import gutenberg_title, real_title
 
 _BOMS = (
@@ -69,6 +69,15 @@ def heading_line(text: str) -> str:
     return ""
 
 
+def plain_text(raw: str, counts: Counter[str]) -> str:
+    """The shared clean-up, then words broken at line ends mended: text saved from PDFs, man pages and wrapped
+    e-texts breaks them as PDF text does."""
+    text = normalise(clean_text(raw, counts))
+    if not line_end_hyphens(text):
+        return text  # most text: the document's vocabulary costs as much as tokenizing it, so it is not built
+    return join_hyphens(text, Vocabulary([text]), counts)
+
+
 def read_text_file(path: Path, source: str) -> tuple[Document, str | None]:
     """Read a .txt or .md file; returns the document and an optional note for the ingestion report."""
     data = path.read_bytes()
@@ -76,9 +85,7 @@ def read_text_file(path: Path, source: str) -> tuple[Document, str | None]:
         raise Unreadable("empty file")
     raw, note = decode(data)
     counts: Counter[str] = Counter()
-    text = normalise(clean_text(raw, counts))
-    # Text saved from PDFs, man pages and wrapped e-texts breaks words at line ends as PDF text does.
-    text = join_hyphens(text, Vocabulary([text]), counts)
+    text = plain_text(raw, counts)
     if not text.strip():
         raise Unreadable("no text (only whitespace)")
     title = markdown_title(text) if path.suffix.lower() == ".md" else gutenberg_title(text) or heading_line(text)
