@@ -212,18 +212,20 @@ def _read_only(folder: Path) -> None:
         os.chmod(path, 0o555 if path.is_dir() else 0o444)
 
 
-def _skip_unless_permissions_bind(folder: Path) -> None:
+def _skip_unless_permissions_bind(read_only: Path) -> None:
+    """Skip unless a child as `_cli` starts it really cannot write `read_only` (a folder: a new file in it)."""
     probe = _cli("check", "--help")  # the child starts at all with the capabilities dropped
     if probe.returncode != 0:
         pytest.skip(f"cannot run corrigenda without root's override capabilities here: {probe.stderr[-300:]}")
+    target, mode = (read_only / "probe", "w") if read_only.is_dir() else (read_only, "a")
     touch = subprocess.run(
-        [sys.executable, "-c", f"open({str(folder / 'probe')!r}, 'w')"],
+        [sys.executable, "-c", f"open({str(target)!r}, {mode!r})"],
         capture_output=True,
         text=True,
         preexec_fn=_as_a_plain_user if os.geteuid() == 0 else None,
     )
     if touch.returncode == 0:
-        pytest.skip("a read-only folder stays writable on this machine, so no release can be protected")
+        pytest.skip(f"{read_only} stays writable on this machine although its mode says read-only")
 
 
 def test_a_release_the_user_made_read_only_is_replaced_whole_and_leaves_nothing_behind(released, fake_server):

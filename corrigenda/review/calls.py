@@ -163,7 +163,7 @@ def count_calls(compiled: Compiled) -> CallCount:
     plan = compiled.plan
     base = Path(plan.base_dir)
     cache_path = base / plan.spec.output.cache
-    cache: Any = CallCache(cache_path) if cache_path.is_file() else _EmptyCache()
+    cache: Any = CallCache(cache_path, writable=False) if cache_path.is_file() else _EmptyCache()  # only read
     tally = {s.name: StepCalls(s.name, s.model, plan.model(s).engine) for s in plan.spec.steps}
     tainted: set[str] = set()
     used = list(dict.fromkeys(step.model for step in plan.spec.steps))
