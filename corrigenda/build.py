@@ -37,9 +37,9 @@ from corrigenda.emit.writers import (
     write_meta_dataset,
 )
 from corrigenda.errors import BudgetReached, CacheError, InputError, OutputError
-from corrigenda.heuristic.backend import HeuristicBackend
 from corrigenda.heuristic.facts import FactPool
 from corrigenda.ingest.corpus import Chunk, IngestionReport, discover, iter_chunks, read_documents
+from corrigenda.runtime.backends import backend_for
 from corrigenda.runtime.batcher import Batcher, BatchesInterrupted
 from corrigenda.runtime.budget import Budget
 from corrigenda.runtime.cache import CallCache
@@ -49,7 +49,6 @@ from corrigenda.runtime.debug_log import read_debug, record_id
 from corrigenda.runtime.dedupe import DuplicateFinder
 from corrigenda.runtime.item import ACCEPTED, FAILED, REJECTED, UNSUITABLE, Item
 from corrigenda.runtime.loop import run_sync
-from corrigenda.runtime.openai_backend import OpenAIBackend
 from corrigenda.runtime.pipeline import Pipeline
 from corrigenda.runtime.probe import probe
 from corrigenda.runtime.progress import Progress
@@ -114,7 +113,7 @@ class BuildResult:
     requests: int = 0
 
 
-def _items(chunks: Iterator[Chunk], needs_facts: bool, shard: Shard | None = None) -> Iterator[Item]:
+def corpus_items(chunks: Iterator[Chunk], needs_facts: bool, shard: Shard | None = None) -> Iterator[Item]:
     """Items in corpus order. The heuristic engine draws wrong answers from the same source file (a JSONL file's
     records count as one source), so chunks are grouped by source; they arrive contiguously. A shard keeps only its
     chunks, after the pool is drawn from the whole source, so each item asks exactly what an unsharded build asks."""
@@ -139,13 +138,6 @@ def _items(chunks: Iterator[Chunk], needs_facts: bool, shard: Shard | None = Non
                 "digest": f"{chunk.content_hash}:{pool.digest}:{chunk.title}",
             }
             yield Item(next(order), chunk, chunk.variables(), context)
-
-
-def _backend(plan: Plan, name: str) -> Any:
-    model = plan.spec.models[name]
-    if model.engine == "heuristic":
-        return HeuristicBackend(model.model)
-    return OpenAIBackend(name, model, plan.endpoints[name] or "")
 
 
 def _window(plan: Plan) -> int:
@@ -175,7 +167,7 @@ class Build:
             name: Caller(
                 name,
                 self.plan.spec.models[name],
-                _backend(self.plan, name),
+                backend_for(self.plan, name),
                 self.cache,
                 offline=options.offline,
                 read_cache=options.resume,
@@ -206,7 +198,7 @@ class Build:
         assert self.batcher is not None
         self.batcher.store.forget_wants()
         collect = Pipeline(self.runners, _window(self.plan), None, collect=False)
-        await collect.run(_items(self.chunks(), needs_facts, self.options.shard))
+        await collect.run(corpus_items(self.chunks(), needs_facts, self.options.shard))
         return collect.deferred
 
     @property
@@ -245,7 +237,7 @@ class Build:
         self.progress = Progress(
             self.runners, lambda: pipeline.ingested, interactive=self.options.interactive, planned=lambda: planned.total
         )
-        work = asyncio.ensure_future(pipeline.run(_items(planned.follow(self.chunks()), needs_facts, shard)))
+        work = asyncio.ensure_future(pipeline.run(corpus_items(planned.follow(self.chunks()), needs_facts, shard)))
         try:
             await self.progress.run(work)
             return await work
@@ -398,7 +390,9 @@ class Build:
                         }
 
     def _drop_duplicates(self, items: list[Item]) -> None:
-        """With a verify step, a question that repeats an earlier accepted one (exactly or nearly) is rejected."""
+        """With a verify step, a question that repeats an earlier accepted one (exactly or nearly) is rejected. The
+        document's title is left out of the comparison: two copies of one manual (its text and its PDF) ask the
+        same statement under different titles, and that is still the same training example twice."""
         verifiers = [runner.step for runner in self.runners if runner.step.kind == "verify"]
         if not verifiers:
             return
@@ -406,7 +400,10 @@ class Build:
         for item in items:
             if item.outcome != ACCEPTED or item.conversation is None:
                 continue
-            earlier = finder.check(item.chunk.chunk_id, item.conversation.initial_question)
+            question = item.conversation.initial_question
+            if item.chunk.title:
+                question = question.replace(item.chunk.title, " ")
+            earlier = finder.check(item.chunk.chunk_id, question)
             if earlier is not None:
                 rule = f"duplicate: the question repeats the one of {earlier}"
                 item.rejections.append(

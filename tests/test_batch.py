@@ -220,7 +220,7 @@ def test_ctrl_c_leaves_batches_running_and_status_and_cancel_see_them(project, f
 
     assert main(["batch", "status", str(spec)]) == 0
     out = capsys.readouterr().out
-    assert "batch-1  small  in_progress" in out and f"{CHUNKS} requests" in out
+    assert "batch-1  small  in_progress" in out and f"{CHUNKS} requests" in out, (out, err)
 
     fake_server.expired_share = 3 / CHUNKS
     assert main(["batch", "cancel", str(spec)]) == 0

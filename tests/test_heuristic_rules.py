@@ -39,6 +39,22 @@ def test_document_form_standard_and_law_numbers_are_not_years():
     assert _kinds("The program was funded in 2020 by the Congress.")["2020"] == "year"
 
 
+def test_numbers_inside_code_or_beside_another_number_are_not_asked_about():
+    for sentence in (
+        "Unnamed elements receive the names ?1, ?2, and so on, in order.",
+        'The file starts with the magic string "MIME-Magic\\0\\n" and then the rules.',
+        "To delete an optional element you must use the value NULL and len=0 here.",
+        "The bytes go from der[0] up to the last one in the vector.",
+        'The seconds are written with any precision like "5" or "01.02" in the value.',
+        "Since: 1.6 4.1 Auxiliary functions look up a node by its name.",
+        "Words are numbered from the start of the line, the first word being denoted by 0 (zero).",
+        "If the first argument is not an operator, the expression is false. 3 arguments The following apply.",
+        "If k is not given, it tries step values in the range [50, 2000] until one works.",
+    ):
+        assert not any(kind in ("number", "year") for kind in _kinds(sentence).values()), sentence
+    assert _kinds("A word size of 4 is used, whereas host32 has a word size of 2.") == {"4": "number", "2": "number"}
+
+
 def test_clock_times_ranges_and_lost_dash_percentages_are_not_asked_about():
     assert _kinds("At 1430 hours, the commander concluded the training meeting.") == {}
     assert _kinds("Despite such a big community, the project was dormant from 2016 to 2022.") == {}
@@ -149,6 +165,15 @@ def test_page_furniture_forms_and_paragraph_numbers_are_never_asked_about():
     assert all("____" not in c.sentence for c in candidates(form, FactPool.from_texts([form])))
     numbered = "Units train as they fight every day. 1-20. Leaders train 12 soldiers in each squad for the mission."
     assert not any("1-20" in s for s in sentences(numbered))
+
+
+def test_option_lists_glued_into_a_sentence_are_not_asked_about():
+    from corrigenda.heuristic.usable import usable_sentence
+
+    assert not usable_sentence("If count is 0, all lines are copied. -O Begin assigning to array at index origin.")
+    assert not usable_sentence("Options have these meanings: -a aname The words are assigned starting at 0.")
+    assert usable_sentence("The -a and -o operators are considered binary operators when there are three arguments.")
+    assert usable_sentence("If -f is not supplied, the return status is 0 unless the shell is a login shell.")
 
 
 def test_the_flawed_statement_occurs_nowhere_in_the_document():

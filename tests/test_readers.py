@@ -186,6 +186,21 @@ def test_text_titles_come_from_gutenberg_headers_and_heading_lines_only(tmp_path
     assert read_text_file(tmp_path / "heading.txt", "heading.txt")[0].title == "The First Railroad"
     assert read_text_file(tmp_path / "plain.txt", "plain.txt")[0].title == "", "never the file stem"
     assert read_text_file(tmp_path / "scan.txt", "scan.txt")[0].title == ""
+    (tmp_path / "man.txt").write_text("BASH(1) General Commands Manual BASH(1)\n\nNAME\n  bash - GNU shell\n")
+    assert read_text_file(tmp_path / "man.txt", "man.txt")[0].title == "", "a mirrored running head"
+
+
+def test_text_files_mend_words_broken_at_line_ends(tmp_path: Path):
+    """Text saved from a PDF or a man page breaks words at line ends ("speci-\\n fied"); the reader joins them as
+    the PDF reader does, keeps real compounds, and counts both."""
+    (tmp_path / "manual.txt").write_text(
+        "A default completion speci\u2010\n       fied with complete -D is used. The large-\n"
+        "scale exercise set the exam-\nple; a specified default and a large-scale plan.\n"
+    )
+    document, _ = read_text_file(tmp_path / "manual.txt", "manual.txt")
+    assert "completion specified with" in document.text
+    assert "large-scale exercise" in document.text and "the example;" in document.text
+    assert document.cleaning == {"line_end_hyphens_joined": 2, "line_end_hyphens_kept": 1}
 
 
 def test_prompts_render_with_an_empty_title():

@@ -207,3 +207,32 @@ def test_a_structured_judge_gets_a_json_schema_and_its_verdict_is_honoured(proje
     assert [(r["source"], r["reasons"]) for r in rejected] == [
         ("docs/canal.docx", ["correction_supported: the passage never says that"])
     ]
+
+
+def test_the_same_statement_under_two_titles_is_released_once(tmp_path):
+    """Two copies of one manual (say its text and its PDF) carry different titles; the built-in engine asks the
+    same statements about both, and only the first of each is released."""
+    from corrigenda.cli import main
+
+    body = (
+        "The survey party crossed the river in 1868 after the floods.\n\n"
+        "The engineers finished the bridge in 1871, when the last span was set.\n"
+    )
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("# The River Survey\n\n" + body, encoding="utf-8")
+    long_title = "# The River Survey (an excerpt of the county records, reset as a two-sided field manual)\n\n"
+    (tmp_path / "docs" / "b.md").write_text(long_title + body, encoding="utf-8")
+    (tmp_path / "spec.yaml").write_text(
+        "version: 1\nname: titles\nmodels:\n"
+        "  small: {engine: heuristic, model: heuristic-filter}\n"
+        "  large: {engine: heuristic, model: heuristic-generate}\n"
+        "inputs: {paths: [docs], chunk_size: 200}\n"
+        "steps:\n  - {name: filter, kind: filter, model: small}\n  - {name: generate, kind: generate, model: large}\n"
+        "  - {name: verify, kind: verify, model: small}\noutput: {dir: out}\n",
+        encoding="utf-8",
+    )
+    assert main(["build", str(tmp_path / "spec.yaml")]) == 0
+    released = json.loads((tmp_path / "out" / "axolotl_correction_conversations.json").read_text())
+    rejected = _rows(tmp_path / "out" / "rejected.jsonl")
+    assert len(released) == 1 and len(rejected) == 1
+    assert rejected[0]["reasons"][0].startswith("duplicate: ") and rejected[0]["source"].endswith("b.md")

@@ -19,8 +19,16 @@ from corrigenda.heuristic.furniture import furniture_phrases, has_furniture
 from corrigenda.heuristic.names import TITLES, NameKinds
 from corrigenda.heuristic.usable import is_table_or_form, usable_sentence
 
-YEAR = re.compile(r"(?<![\w.,\-/#+–—])(1[0-9]{3}|20[0-9]{2})(?![\w\-/–—+]|[.,]\d)")
-NUMBER = re.compile(r"(?<![\w.,\-/$£€#+–—(])(\d{1,3}(?:,\d{3})+|\d{1,4})(?:\.(\d+))?(?![\w\-/%–—+)]|[.,]\d)")
+YEAR = re.compile(r"(?<![\w.,\-/#+–—\[=\\])(1[0-9]{3}|20[0-9]{2})(?![\w\-/–—+\]\\=]|[.,]\d)")
+# Not a quantity when glued to code or markup: "?1", "\\0", "[0]", "len=0", "_1", a quoted literal ("5").
+NUMBER = re.compile(
+    r"(?<![\w.,\-/$£€#+–—(?\\\[=_\"])(\d{1,3}(?:,\d{3})+|\d{1,4})(?:\.(\d+))?(?![\w\-/%–—+)\]\\=_\"]|[.,]\d)"
+)
+# A number right beside another is a table row or a numbered heading ("Since: 1.6 4.1 Auxiliary functions").
+BESIDE_A_NUMBER_BEFORE = re.compile(r"\d[ \t]$")
+BESIDE_A_NUMBER_AFTER = re.compile(r"[ \t]\d")
+# The value spelled out right after it gives the answer away: "denoted by 0 (zero)", "10 (ten) days".
+SPELLED_OUT_AFTER = re.compile(r"\s*\((?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\)", re.I)
 # "from 1939 to 1945", "10 to 20", "between 5 and 8": one end of a range swapped for a value past the other end
 # would be nonsense, so neither end is asked about.
 RANGE_AFTER = re.compile(r"^\s*(?:to|and|or|through|until)\s+\d")
@@ -180,9 +188,15 @@ def facts_in(sentence: str) -> list[Fact]:
             continue  # "7080 percent": a range whose dash was lost
         if AFTER_MONTH.search(sentence[: match.start()]):  # the day in "May 10"
             continue
-        if re.match(r"\*|\s+[A-Z]", sentence[match.end() :]) and re.search(r"[.!?]\s*$", sentence[: match.start()]):
-            continue  # a page number glued between two sentences ("VICKSBURG. 238 We are"), or a footnote mark
+        if re.search(r"[.!?]\s*$", sentence[: match.start()]):
+            continue  # a page number, heading or list number glued after a sentence ("false. 3 arguments The ...")
+        if SPELLED_OUT_AFTER.match(sentence, match.end()):
+            continue
         if sentence[match.end() : match.end() + 1] == "*":
+            continue
+        if BESIDE_A_NUMBER_BEFORE.search(sentence[: match.start()]) or BESIDE_A_NUMBER_AFTER.match(
+            sentence, match.end()
+        ):
             continue
         found.append(Fact("number", match.group(0), match.start(), match.end()))
     found += [

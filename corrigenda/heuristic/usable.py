@@ -27,6 +27,9 @@ LEADING_HEADING = re.compile(
     r"(?:[A-Z][\w'’-]*\s+(?:(?:and|of|for|the)\s+)?){3,}[a-z]"
 )
 HEADING_RUN = re.compile(r"(?:\b[A-Z][\w'’-]*\s+){5,}[A-Z]")
+# A command-line option list glued into one "sentence": an option, maybe its argument, then its description
+# ("... are copied. -O Begin assigning ...", "-a aname The words are ...").
+OPTION_ITEM = re.compile(r"(?:^|\s)--?[A-Za-z][\w-]*(?:\s+[a-z]\w*)?\s+[A-Z][a-z]")
 
 
 def is_prose(sentence: str) -> bool:
@@ -77,6 +80,7 @@ def usable_sentence(sentence: str, furniture: frozenset[str] = frozenset()) -> b
         or HEADING_RUN.search(sentence)
         or LEADING_HEADING.match(sentence)
         or CODE.search(sentence)
+        or OPTION_ITEM.search(sentence)
         or FRAGMENT_END.search(sentence)
         or BOILERPLATE.search(sentence)
         or OCR_JUNK.search(sentence)

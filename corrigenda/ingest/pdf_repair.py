@@ -27,7 +27,8 @@ _WORD_SPLIT = re.compile(r"([^\W\d_]+)")
 _WORD_OR_COMPOUND = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _LAST_WORD = re.compile(r"[^\W\d_]+$")
 # The line-end patterns start with their literal character (lookbehinds after it), which keeps them fast.
-_LINE_END_HYPHEN = re.compile(r"-\n(?=[^\W\d_])(?<=[^\W\d_]-\n)")
+# A hyphen is "-" or U+2010 (groff and some PDF producers hyphenate with it); the next line may be indented.
+_LINE_END_HYPHEN = re.compile(r"[-\u2010](?<=[^\W\d_][-\u2010])\n[ \t]*(?=[^\W\d_])")
 _BROKEN_LINE = re.compile(r"\n(?=[a-z(])(?<=[^\s.!?:;]\n)")
 _SENTENCE_END = re.compile(r"[.!?:;][\"'”’)\]]*$")
 # First parts that make hyphenated compounds ("large-scale", "co-located") rather than syllables, unless the second
@@ -95,7 +96,7 @@ class Vocabulary:
             for part in parts:
                 self.words[part] += count
         # Fragments around line-end hyphens are not evidence of words: leave them out.
-        for left, right, _ in line_end_hyphens(text):
+        for left, right, *_ in line_end_hyphens(text):
             self.words[left.lower()] -= 1
             self.words[right.lower()] -= 1
         self.words = +self.words  # only words that occur
@@ -111,28 +112,34 @@ class Vocabulary:
         return left.lower() in COMPOUND_FIRST and len(right) >= 3 and right.lower() not in SUFFIXES
 
 
-def line_end_hyphens(text: str) -> list[tuple[str, str, int]]:
-    """Each `word-\nword` as (left word, right word, offset of the hyphen)."""
+def line_end_hyphens(text: str) -> list[tuple[str, str, int, int]]:
+    """Each `word-\nword` as (left word, right word, offset of the hyphen, offset of the right word)."""
     found = []
     for match in _LINE_END_HYPHEN.finditer(text):
         at = match.start()
         left = _LAST_WORD.search(text, max(0, at - 64), at)
-        right = _WORD.match(text, at + 2)
+        right = _WORD.match(text, match.end())
         if left and right:
-            found.append((left.group(), right.group(), at))
+            found.append((left.group(), right.group(), at, match.end()))
     return found
 
 
-def join_line_ends(page: str, vocabulary: Vocabulary, counts: Counter[str]) -> str:
-    """Hyphens at line ends kept for compounds, dropped for broken words; a line that stops mid-sentence runs on."""
+def join_hyphens(text: str, vocabulary: Vocabulary, counts: Counter[str]) -> str:
+    """Hyphens at line ends kept for compounds ("large-scale"), dropped for broken words ("exam-\nple"); either way
+    the two halves meet on one line."""
     pieces, start = [], 0
-    for left, right, at in line_end_hyphens(page):
+    for left, right, at, end in line_end_hyphens(text):
         keep = vocabulary.keeps_hyphen(left, right)
         counts["line_end_hyphens_kept" if keep else "line_end_hyphens_joined"] += 1
-        pieces.append(page[start : at + 1] if keep else page[start:at])
-        start = at + 2
-    pieces.append(page[start:])
-    return _BROKEN_LINE.sub(" ", "".join(pieces))
+        pieces.append(text[start : at + 1] if keep else text[start:at])
+        start = end
+    pieces.append(text[start:])
+    return "".join(pieces)
+
+
+def join_line_ends(page: str, vocabulary: Vocabulary, counts: Counter[str]) -> str:
+    """Line-end hyphens repaired (`join_hyphens`); a line that stops mid-sentence runs on."""
+    return _BROKEN_LINE.sub(" ", join_hyphens(page, vocabulary, counts))
 
 
 # Words so common that a short document may happen to use them only next to a word they would glue onto.

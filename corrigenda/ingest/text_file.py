@@ -11,6 +11,7 @@ import charset_normalizer
 from corrigenda.ingest.cleaning import clean_text
 from corrigenda.ingest.document import Document, Unreadable, normalise
 from corrigenda.ingest.gutenberg import book_text
+from corrigenda.ingest.pdf_repair import Vocabulary, join_hyphens
 from corrigenda.ingest.titles import gutenberg_title, real_title
 
 _BOMS = (
@@ -77,6 +78,8 @@ def read_text_file(path: Path, source: str) -> tuple[Document, str | None]:
     raw, note = decode(data)
     counts: Counter[str] = Counter()
     text = normalise(clean_text(raw, counts))
+    # Text saved from PDFs, man pages and wrapped e-texts breaks words at line ends as PDF text does.
+    text = join_hyphens(text, Vocabulary([text]), counts)
     if not text.strip():
         raise Unreadable("no text (only whitespace)")
     title = markdown_title(text) if path.suffix.lower() == ".md" else gutenberg_title(text) or heading_line(text)

@@ -16,7 +16,8 @@ _GUTENBERG_FIRST_LINE = re.compile(r"^\ufeff?The Project Gutenberg e[Bb]ook,? of
 
 def real_title(candidate: object) -> str:
     """`candidate` when it reads like a title, else "": not a file name, not "Microsoft Word - x.doc" or
-    "Untitled", not an id-like token without spaces (one plain word such as "Lorem" is kept)."""
+    "Untitled", not an id-like token without spaces (one plain word such as "Lorem" is kept), not a running head
+    that names the same thing at both ends."""
     if not isinstance(candidate, str):
         return ""
     title = " ".join(candidate.split())
@@ -26,6 +27,9 @@ def real_title(candidate: object) -> str:
         return ""
     if " " not in title and (any(ch.isdigit() for ch in title) or re.search(r"[_\-.]", title)):
         return ""
+    words = title.split()
+    if len(words) >= 3 and words[0] == words[-1] and re.search(r"[\d(]", words[0]):
+        return ""  # a mirrored running head ("BASH(1) General Commands Manual BASH(1)"), not a title
     return title
 
 

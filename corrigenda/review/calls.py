@@ -16,11 +16,10 @@ from typing import Any
 
 from corrigenda.compiler.compile import Compiled
 from corrigenda.compiler.plan import Plan
-from corrigenda.heuristic.backend import HeuristicBackend
 from corrigenda.ingest.corpus import IngestionReport, iter_chunks
+from corrigenda.runtime.backends import backend_for
 from corrigenda.runtime.cache import CallCache
 from corrigenda.runtime.caller import Answer, Caller, StepStats
-from corrigenda.runtime.openai_backend import OpenAIBackend
 from corrigenda.runtime.pipeline import Pipeline
 from corrigenda.runtime.request import Completion, Request
 from corrigenda.runtime.steps import StepRunner
@@ -149,16 +148,9 @@ def _stand_in(request: Request) -> str:
     return STAND_INS[request.kind]
 
 
-def _backend(plan: Plan, name: str) -> Any:
-    model = plan.spec.models[name]
-    if model.engine == "heuristic":
-        return HeuristicBackend(model.model)
-    return OpenAIBackend(name, model, plan.endpoints[name] or "")
-
-
 def count_calls(compiled: Compiled) -> CallCount:
     """Per step: the calls the cache answers and the calls a build of this plan would request, and their cost."""
-    from corrigenda.build import _items  # the build's own item stream, so keys match the build's exactly
+    from corrigenda.build import corpus_items  # the build's own item stream, so keys match the build's exactly
 
     plan = compiled.plan
     base = Path(plan.base_dir)
@@ -167,7 +159,7 @@ def count_calls(compiled: Compiled) -> CallCount:
     tally = {s.name: StepCalls(s.name, s.model, plan.model(s).engine) for s in plan.spec.steps}
     tainted: set[str] = set()
     used = list(dict.fromkeys(step.model for step in plan.spec.steps))
-    callers = {name: _NoSpend(name, plan, _backend(plan, name), cache, tally, tainted) for name in used}
+    callers = {name: _NoSpend(name, plan, backend_for(plan, name), cache, tally, tainted) for name in used}
     runners = [
         StepRunner(
             step,
@@ -182,7 +174,7 @@ def count_calls(compiled: Compiled) -> CallCount:
 
     async def run() -> int:
         try:
-            items = await Pipeline(runners, 16).run(_items(chunks, needs_facts))
+            items = await Pipeline(runners, 16).run(corpus_items(chunks, needs_facts))
             return len(items)
         finally:
             for caller in callers.values():
