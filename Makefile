@@ -62,6 +62,7 @@ publish: install
 bench: install
 	$(BIN)/python bench/chunking.py
 	$(BIN)/python bench/pdf.py
+	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/progress_eta.py
 	$(BIN)/python bench/adaptive.py

@@ -38,7 +38,8 @@ from corrigenda.emit.writers import (
 )
 from corrigenda.errors import BudgetReached, CacheError, InputError, OutputError
 from corrigenda.heuristic.facts import FactPool
-from corrigenda.ingest.corpus import Chunk, IngestionReport, discover, iter_chunks, read_documents
+from corrigenda.ingest.corpus import Chunk, IngestionReport, iter_chunks
+from corrigenda.ingest.store import IngestStore, StoredReading, store_path
 from corrigenda.runtime.backends import backend_for
 from corrigenda.runtime.batcher import Batcher, BatchesInterrupted
 from corrigenda.runtime.budget import Budget
@@ -91,6 +92,7 @@ class BuildOptions:
     shard: Shard | None = None  # build only this shard's chunks into its own cache; release nothing (see shard.py)
     batch: bool = False  # every openai-engine model through its batch API (as `batch: true` on each)
     max_usd: float | None = None  # overrides the spec's max_usd
+    show_progress: bool = True  # False: no display of its own (a Ray shard; the driver shows every shard's figures)
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:  # never "0 means everything": a cost trap on a paid endpoint
@@ -152,8 +154,10 @@ class Build:
         self.release = Release(options.out or base / self.plan.spec.output.dir)
         self.out_dir = self.release.staging  # every file of this build goes here; `release` swaps it in at the end
         cache = base / self.plan.spec.output.cache
+        self.ingest_store = IngestStore(store_path(cache))  # every shard replays the one store (ingest/store.py)
+        self.reading = StoredReading(self.ingest_store, self.plan.spec.inputs, base)
         cache = options.shard.cache_path(cache) if options.shard else cache
-        self.release.check_location([cache, *self._sources()])  # before the cache is created, maybe inside it
+        self.release.check_location([cache, self.ingest_store.path, *self._sources()])  # before either is created
         self.cache = CallCache(cache)
         used = list(dict.fromkeys(step.model for step in self.plan.spec.steps))
         self.budget = Budget(options.max_usd or self.plan.spec.max_usd)
@@ -189,7 +193,7 @@ class Build:
         self.progress: Progress | None = None  # while the pipeline runs: the live figures
 
     def chunks(self) -> Iterator[Chunk]:
-        chunks = iter_chunks(self.plan.spec.inputs, Path(self.plan.base_dir), self.report)
+        chunks = iter_chunks(self.plan.spec.inputs, Path(self.plan.base_dir), self.report, self.reading)
         return itertools.islice(chunks, self.options.limit) if self.options.limit is not None else chunks
 
     async def collect_pass(self, needs_facts: bool) -> int:
@@ -233,15 +237,22 @@ class Build:
         pipeline = Pipeline(self.runners, _window(self.plan), debug, results=results)
         self.pipeline = pipeline
         # The planned total is counted beside the run, so the first request does not wait for it.
-        planned = ChunkCount(self.plan.spec.inputs, Path(self.plan.base_dir), self.options.limit, shard).start()
+        planned = ChunkCount(
+            self.plan.spec.inputs, Path(self.plan.base_dir), self.options.limit, shard, self.ingest_store.path
+        ).start()
         self.progress = Progress(
-            self.runners, lambda: pipeline.ingested, interactive=self.options.interactive, planned=lambda: planned.total
+            self.runners,
+            lambda: pipeline.ingested,
+            interactive=self.options.interactive,
+            planned=lambda: planned.total,
+            quiet=not self.options.show_progress,
         )
         work = asyncio.ensure_future(pipeline.run(corpus_items(planned.follow(self.chunks()), needs_facts, shard)))
         try:
             await self.progress.run(work)
             return await work
         finally:
+            self.reading.flush()
             planned.stop()
             if not work.done():
                 work.cancel()
@@ -267,9 +278,10 @@ class Build:
         inputs = self.plan.spec.inputs
         if inputs.on_unreadable != "strict":
             return
-        report, base = IngestionReport(), Path(self.plan.base_dir)
-        for _ in read_documents(discover(inputs, base, report), base, report):
+        report = IngestionReport()
+        for _ in iter_chunks(inputs, Path(self.plan.base_dir), report, self.reading):  # stored: the build replays it
             pass
+        self.reading.flush()
         violations = report.policy_violations(inputs.on_unreadable)
         if violations:
             raise UnreadableInputs(violations)

@@ -3,11 +3,15 @@ to a one-process build. Skipped where Ray is not installed (`pip install 'corrig
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 from conftest import llm_spec, offline_project
+from fake_openai import default_reply
 
+import corrigenda.ray_executor as executor
 from corrigenda.cli import main
 from corrigenda.compiler.spec import ModelSpec
 from corrigenda.ray_executor import shard_limits
@@ -36,16 +40,31 @@ def test_each_shard_gets_an_even_share_of_every_limit():
     assert shard_limits(model, 64)["concurrency"] == 1  # never 0
 
 
-def test_a_ray_build_releases_what_one_process_releases(tmp_path, local_ray):
+BROKEN_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def test_a_ray_build_releases_what_one_process_releases(tmp_path, local_ray, capsys):
     single = offline_project(tmp_path / "single")
+    (single.parent.parent / "samples" / "broken.pdf").write_bytes(BROKEN_PDF)
     assert main(["build", str(single), "--out", str(tmp_path / "out")]) == 0
     (tmp_path / "out").rename(tmp_path / "single-out")  # both built at one path, which the card names
     spread = offline_project(tmp_path / "ray")
+    (spread.parent.parent / "samples" / "broken.pdf").write_bytes(BROKEN_PDF)
+    capsys.readouterr()
     assert main(["build", str(spread), "--ray", "--out", str(tmp_path / "out")]) == 0
     (tmp_path / "out").rename(tmp_path / "ray-out")  # both built at one path, which the card names
     assert _release(tmp_path / "ray-out") == _release(tmp_path / "single-out")
+    shown = capsys.readouterr()
+    # Every document but the JSONL file, read once as Ray tasks (a PDF or DOCX each, the text files together); the
+    # broken one named, the rest built.
+    assert "ingestion: 5 document file(s) read and chunked as 4 Ray task(s)" in shown.err
+    assert "ingestion: skipped ../samples/broken.pdf" in shown.out
     caches = sorted((spread.parent / ".corrigenda-cache").glob("calls.shard-*-of-2.sqlite"))
     assert len(caches) == 2  # one shard per CPU of the instance
+    capsys.readouterr()
+    assert main(["build", str(spread), "--ray", "--out", str(tmp_path / "out")]) == 0
+    assert "read and chunked" not in capsys.readouterr().err  # every document already in the ingest store
+    assert _release(tmp_path / "out") == _release(tmp_path / "single-out")
 
 
 def test_a_ray_build_on_models_pays_each_call_once(project, fake_server, tmp_path, local_ray):
@@ -81,8 +100,6 @@ def test_a_killed_worker_is_retried_and_pays_again_only_for_calls_in_flight(proj
     import os
     import signal
 
-    from fake_openai import default_reply
-
     for index in range(8):
         (project.root / "docs" / f"d{index}.txt").write_text(f"Survey {index} was finished in {1800 + index}. " * 12)
     spec = project(llm_spec(fake_server.base_url))
@@ -110,3 +127,41 @@ def test_a_killed_worker_is_retried_and_pays_again_only_for_calls_in_flight(proj
     (tmp_path / "out").rename(tmp_path / "single-out")  # both built at one path, which the card names
     assert asked - fake_server.count <= 4  # at most the killed shard's calls in flight (2 per model) were paid twice
     assert _release(tmp_path / "ray-out") == _release(tmp_path / "single-out")
+
+
+def _progress_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if re.match(r"^\[\s*\d+s\] chunks read", line)]
+
+
+def test_the_driver_shows_one_display_summed_over_the_shards(
+    project, fake_server, tmp_path, local_ray, capsys, monkeypatch
+):
+    """Lines a user sees in a CI log: the shards' figures summed, streamed while the shards run."""
+    for index in range(8):
+        (project.root / "docs" / f"d{index}.txt").write_text(f"Survey {index} was finished in {1800 + index}. " * 12)
+    spec = project(llm_spec(fake_server.base_url))
+    fake_server.responder = lambda body, n: dataclasses.replace(default_reply(body, n), delay_s=0.3)
+    monkeypatch.setattr(executor, "LOG_EVERY_S", 0.3)  # a line every 0.3 s, not 10 s, in this short build
+    assert main(["build", str(spec), "--ray", "--no-probe", "--out", str(tmp_path / "out")]) == 0
+    shown = _progress_lines(capsys.readouterr().err)
+    release = shown.pop()  # the driver's offline release build replays every answer from the merged cache
+    assert "filter: 9 of 9 done" in release and "9 cached" in release
+    assert len(shown) >= 2, shown  # streamed while the shards ran, not only at the end
+    done = [int(re.search(r"filter: (\d+) of", line)[1]) for line in shown]
+    assert done == sorted(done) and done[0] < 9  # the figures grew while the shards worked
+    last = shown[-1]
+    assert last.startswith("[") and "chunks read 9 of 9" in last  # both shards' chunks, one total
+    assert "filter: 9 of 9 done, 0 in flight, 0 failed" in last and ", 0 cached" in last
+    assert "4 concurrency limit" in last  # each shard's share (2 of the spec's 4) summed
+    spend = re.compile(r"([\d,]+ tokens in, [\d,]+ tokens out, [\d.]+ USD so far)")
+    assert spend.findall(last) == spend.findall(release)  # per step and in all: what the whole build's usage says
+    assert float(re.search(r"all steps: ([\d.]+) USD", last)[1]) > 0
+
+
+def test_a_limited_ray_build_releases_what_a_limited_one_process_build_releases(tmp_path, local_ray):
+    single = offline_project(tmp_path / "single")
+    assert main(["build", str(single), "--limit", "7", "--out", str(tmp_path / "out")]) == 0
+    (tmp_path / "out").rename(tmp_path / "single-out")  # both built at one path, which the card names
+    spread = offline_project(tmp_path / "ray")
+    assert main(["build", str(spread), "--ray", "--limit", "7", "--out", str(tmp_path / "out")]) == 0
+    assert _release(tmp_path / "out") == _release(tmp_path / "single-out")  # the report stops where --limit did

@@ -10,7 +10,7 @@ import hashlib
 import heapq
 import os
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -264,21 +264,37 @@ def _subset_rank(seed: int, chunk: Chunk) -> int:
     return int(hashlib.sha256(f"{seed}\0{chunk.content_hash}\0{chunk.chunk_id}".encode()).hexdigest()[:16], 16)
 
 
-def iter_chunks(inputs: InputsSpec, base: Path, report: IngestionReport) -> Iterator[Chunk]:
+def file_chunks(
+    file: Path, base: Path, chunker: Chunker, inputs: InputsSpec, report: IngestionReport
+) -> Iterator[Chunk]:
+    """One file's chunks, read and cut as `iter_chunks` does, with everything about it added to `report`."""
+    for document in read_documents([file], base, report):
+        report.documents += 1
+        report.characters += len(document.text)
+        chunks = chunk_document(document, chunker, inputs, report)
+        report.chunks += len(chunks)
+        yield from chunks
+
+
+# How one file becomes chunks: (file, report) -> its chunks, `report` told what happened. The default reads and cuts
+# it (`file_chunks`); a build passes one that replays what was already read (ingest/store.py).
+FileReader = Callable[[Path, IngestionReport], Iterator[Chunk]]
+
+
+def iter_chunks(
+    inputs: InputsSpec, base: Path, report: IngestionReport, read: FileReader | None = None
+) -> Iterator[Chunk]:
     """All chunks of the corpus in document order; with `subset`, a seed-determined sample, also in document order.
 
     The sample ranks each chunk by a hash of (seed, content, id), so it does not depend on the order files are found.
     """
     chunker = Chunker(inputs.encoding, inputs.chunk_size, inputs.overlap)
     files = discover(inputs, base, report)
+    reader = read or (lambda file, into: file_chunks(file, base, chunker, inputs, into))
 
     def all_chunks() -> Iterator[Chunk]:
-        for document in read_documents(files, base, report):
-            report.documents += 1
-            report.characters += len(document.text)
-            chunks = chunk_document(document, chunker, inputs, report)
-            report.chunks += len(chunks)
-            yield from chunks
+        for file in files:
+            yield from reader(file, report)
 
     if inputs.subset is None:
         yield from all_chunks()

@@ -19,16 +19,25 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING
 
 import corrigenda
 from corrigenda.compiler.spec import InputsSpec
+from corrigenda.runtime.shard import Shard
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from corrigenda.ingest.corpus import Chunk
 
 
 class ChunkCount:
-    def __init__(self, inputs: InputsSpec, base: Path, limit: int | None = None, shard: object | None = None):
+    def __init__(
+        self,
+        inputs: InputsSpec,
+        base: Path,
+        limit: int | None = None,
+        shard: Shard | None = None,
+        store: Path | None = None,
+    ):
         self._argv = [
             sys.executable,
             "-m",
@@ -38,7 +47,9 @@ class ChunkCount:
             str(limit or 0),
             str(os.getpid()),
             str(shard or ""),  # "I/N": count only that shard's chunks
+            str(store or ""),  # the ingest store to replay documents from (it never writes to it)
         ]
+        self._shard = shard
         self._total: int | None = None
         self._process: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()  # the build's reading thread and its event loop both ask and stop
@@ -73,11 +84,11 @@ class ChunkCount:
                 self._total = total
         self.stop()
 
-    def follow(self, chunks: Iterable[T]) -> Iterator[T]:
-        """The build's own stream, passed through: when it runs out, its length is the total."""
+    def follow(self, chunks: Iterable[Chunk]) -> Iterator[Chunk]:
+        """The build's own stream, passed through: when it runs out, its length (its shard's part) is the total."""
         count = 0
         for chunk in chunks:
-            count += 1
+            count += self._shard is None or self._shard.holds(chunk.content_hash)
             yield chunk
         self.settle(count)
 
@@ -93,13 +104,15 @@ class ChunkCount:
                 process.stdout.close()
 
 
-def _count(inputs: InputsSpec, base: Path, limit: int, parent: int, shard: str = "") -> int | None:
+def _count(inputs: InputsSpec, base: Path, limit: int, parent: int, shard: str = "", store: str = "") -> int | None:
     """In the child: the number of chunks the build will read, or None when the build has gone away."""
     from corrigenda.ingest.corpus import IngestionReport, iter_chunks
+    from corrigenda.ingest.store import IngestStore, StoredReading
     from corrigenda.runtime.shard import Shard
 
     part = Shard.parse(shard) if shard else None
-    chunks = iter_chunks(inputs, base, IngestionReport())
+    reading = StoredReading(IngestStore(Path(store)), inputs, base, write=False) if store else None
+    chunks = iter_chunks(inputs, base, IngestionReport(), reading)
     count = 0
     for seen, chunk in enumerate(itertools.islice(chunks, limit) if limit else chunks, start=1):
         count += part is None or part.holds(chunk.content_hash)
@@ -110,9 +123,14 @@ def _count(inputs: InputsSpec, base: Path, limit: int, parent: int, shard: str =
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle; it ends this process
-    inputs_json, base_dir, limit_arg, parent_pid, shard_arg = sys.argv[1:6]
+    inputs_json, base_dir, limit_arg, parent_pid, shard_arg, store_arg = sys.argv[1:7]
     counted = _count(
-        InputsSpec.model_validate(json.loads(inputs_json)), Path(base_dir), int(limit_arg), int(parent_pid), shard_arg
+        InputsSpec.model_validate(json.loads(inputs_json)),
+        Path(base_dir),
+        int(limit_arg),
+        int(parent_pid),
+        shard_arg,
+        store_arg,
     )
     if counted is None:
         raise SystemExit(1)

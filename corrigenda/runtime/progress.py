@@ -187,8 +187,14 @@ class Progress:
         interactive: bool | None = None,
         log_every_s: float = 10.0,
         planned: Callable[[], int | None] = lambda: None,
+        steps: Callable[[], list[tuple[str, StepStats]]] | None = None,
+        quiet: bool = False,
     ):
+        """`steps`: where the figures come from when not from `runners` (a Ray build sums its shards'); `quiet`:
+        show nothing (a Ray shard, whose figures the driver shows)."""
         self.runners, self.ingested, self.planned = runners, ingested, planned
+        self.steps = steps or (lambda: [(r.step.name, r.stats) for r in self.runners])
+        self.quiet = quiet
         self.stream = stream or sys.stderr
         self.interactive = self.stream.isatty() if interactive is None else interactive
         self.log_every_s = log_every_s
@@ -198,15 +204,16 @@ class Progress:
 
     def figures(self, elapsed: float | None = None) -> list[StepFigures]:
         """Every step's figures now (`elapsed` fixed for a test, else the time since the build started)."""
+        steps, planned = self.steps(), self.planned()  # first: asking a Ray build's shards takes a moment
         elapsed = time.monotonic() - self.started if elapsed is None else elapsed
-        return step_figures([(r.step.name, r.stats) for r in self.runners], self.planned(), elapsed)
+        return step_figures(steps, planned, elapsed)
 
     def latest_failure(self) -> str | None:
         """The newest item given up on, of any step; a retry that recovered never shows here."""
-        for runner in self.runners:
-            failure = runner.stats.last_failure
-            if failure and self._seen_failures.get(runner.step.name) != failure:
-                self._seen_failures[runner.step.name] = failure
+        for name, stats in self.steps():
+            failure = stats.last_failure
+            if failure and self._seen_failures.get(name) != failure:
+                self._seen_failures[name] = failure
                 self._latest_failure = failure
         return self._latest_failure
 
@@ -234,8 +241,8 @@ class Progress:
         )
 
     def line(self) -> str:
-        elapsed = time.monotonic() - self.started
-        figures = self.figures(elapsed)
+        figures = self.figures()
+        elapsed = figures[0].elapsed if figures else time.monotonic() - self.started
         parts = [f"chunks read {self._chunks()}"]
         for step in figures:
             parts.append(f"{step.name}: " + ", ".join(f"{value} {label}" for label, value in rows(step).items()))
@@ -246,6 +253,9 @@ class Progress:
 
     async def run(self, work: asyncio.Future) -> None:
         """Show progress until `work` is done."""
+        if self.quiet:
+            await asyncio.wait([work])
+            return
         if self.interactive:
             console = Console(file=self.stream)
             with Live(self.view(), console=console, refresh_per_second=4, transient=False) as live:
