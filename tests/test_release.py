@@ -214,16 +214,16 @@ def _read_only(folder: Path) -> None:
 
 def _skip_unless_permissions_bind(read_only: Path) -> None:
     """Skip unless a child as `_cli` starts it really cannot write `read_only` (a folder: a new file in it)."""
-    probe = _cli("check", "--help")  # the child starts at all with the capabilities dropped
-    if probe.returncode != 0:
-        pytest.skip(f"cannot run corrigenda without root's override capabilities here: {probe.stderr[-300:]}")
     target, mode = (read_only / "probe", "w") if read_only.is_dir() else (read_only, "a")
-    touch = subprocess.run(
-        [sys.executable, "-c", f"open({str(target)!r}, {mode!r})"],
-        capture_output=True,
-        text=True,
-        preexec_fn=_as_a_plain_user if os.geteuid() == 0 else None,
-    )
+    try:
+        touch = subprocess.run(
+            [sys.executable, "-c", f"open({str(target)!r}, {mode!r})"],
+            capture_output=True,
+            text=True,
+            preexec_fn=_as_a_plain_user if os.geteuid() == 0 else None,
+        )
+    except OSError as exc:  # the capability drop itself was refused (a container without CAP_SETPCAP)
+        pytest.skip(f"cannot drop root's override capabilities here ({exc})")
     if touch.returncode == 0:
         pytest.skip(f"{read_only} stays writable on this machine although its mode says read-only")
 
