@@ -58,8 +58,12 @@ def _remove(path: Path) -> None:
     entries are deleted, as `rm -rf` cannot. What still cannot be deleted (another user's files) is left in place;
     `Release.open` names it before the next build asks for anything."""
 
+    root = os.path.abspath(path)
+
     def writable_and_retry(function: Callable[[str], object], failed: str, *_: object) -> None:
         for folder in (os.path.dirname(failed), failed):
+            if os.path.commonpath([root, os.path.abspath(folder)]) != root:
+                continue  # never the folder that holds the one being deleted: that is the user's
             try:
                 mode = os.lstat(folder).st_mode
                 if stat.S_ISDIR(mode):
