@@ -22,6 +22,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from corrigenda.errors import UsageError
+
 ROLES = ("system", "user", "assistant")
 _AUGMENTOOLKIT_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -30,6 +32,11 @@ _AUGMENTOOLKIT_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 def sandbox() -> ImmutableSandboxedEnvironment:
     """One shared environment: strict about undefined names, keeps trailing newlines, no autoescaping (not HTML)."""
     return ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+
+
+class PromptRenderError(UsageError):
+    """A prompt that compiled but fails when rendered for a chunk (`{{ text.foo }}`, `{{ metadata.author }}` on a record
+    without one, `{{ 1 / 0 }}`): the user's template, so a one-line error, never a traceback."""
 
 
 class PromptError(Exception):
@@ -64,11 +71,24 @@ class PromptFile:
             names |= meta.find_undeclared_variables(sandbox().parse(message.source))
         return names
 
-    def render(self, variables: Mapping[str, Any]) -> list[dict[str, str]]:
+    def render(self, variables: Mapping[str, Any], item: str = "") -> list[dict[str, str]]:
+        """The chat messages for one chunk (`item` names it in an error)."""
         if self.augmentoolkit_style:
             values = augmentoolkit_variables(variables)
             return [{"role": m.role, "content": augmentoolkit_format(m.raw, values).strip()} for m in self.messages]
-        return [{"role": m.role, "content": compiled(m.source).render(variables)} for m in self.messages]
+        rendered = []
+        for message in self.messages:
+            try:
+                content = compiled(message.source).render(variables)
+            except Exception as exc:  # raised by the template's own code, on these values
+                where = f" for {item}" if item else ""
+                raise PromptRenderError(
+                    f"{self.path}:{message.line}: the {message.role} message cannot be rendered{where}: "
+                    f"{type(exc).__name__}: {exc}",
+                    f"fix the template (it can use {', '.join(sorted(variables))}); nothing was requested for it",
+                ) from None
+            rendered.append({"role": message.role, "content": content})
+        return rendered
 
 
 class _LenientFormatter(string.Formatter):

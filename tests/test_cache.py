@@ -13,6 +13,7 @@ from conftest import llm_spec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_build import _corpus
+from test_release import _cli, _skip_unless_permissions_bind
 
 from corrigenda.cli import main
 from corrigenda.errors import CacheError
@@ -88,14 +89,36 @@ def test_a_cache_path_that_is_a_folder_is_refused(llm_project, fake_server, caps
     assert "is a folder, not a file" in _refused(llm_project, fake_server, capsys)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-def test_an_unwritable_cache_folder_is_refused(llm_project, fake_server, capsys):
+def _refused_as_a_plain_user(project, fake_server) -> str:
+    """`corrigenda build` in a child process whose file permissions bind (root's overrides dropped): exit 2, one
+    line, no request. Returns the line."""
+    result = _cli("build", str(project.root / "spec.yaml"))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+    assert fake_server.count == 0
+    return result.stderr
+
+
+def test_an_unwritable_cache_folder_is_refused(llm_project, fake_server):
     folder = llm_project.root / CACHE.parent
     folder.chmod(0o500)
     try:
-        assert "cannot be" in _refused(llm_project, fake_server, capsys)
+        _skip_unless_permissions_bind(folder)
+        err = _refused_as_a_plain_user(llm_project, fake_server)
+        assert f"the cache at {llm_project.root / CACHE} cannot be" in err and "writable" in err
     finally:
         folder.chmod(0o700)
+
+
+def test_a_read_only_cache_file_is_refused_before_any_request(llm_project, fake_server):
+    _filled_cache(llm_project.root / CACHE, rows=3)  # opens, reads, even begins a transaction: only a write fails
+    (llm_project.root / CACHE).chmod(0o444)
+    try:
+        _skip_unless_permissions_bind(llm_project.root / CACHE)
+        err = _refused_as_a_plain_user(llm_project, fake_server)
+        assert f"the cache at {llm_project.root / CACHE} cannot be written: attempt to write a readonly database" in err
+    finally:
+        (llm_project.root / CACHE).chmod(0o644)
 
 
 def test_a_cache_written_before_versions_were_recorded_keeps_its_answers(tmp_path):

@@ -153,7 +153,8 @@ def test_an_html_page_instead_of_the_api_is_named(project, capsys):
     with html_server() as url:
         code, _, err = plan_probe(spec_for(project, url), capsys)
     assert code == 3
-    assert f"at {url}: not an OpenAI-compatible API" in err
+    assert f"models.small (small-model), models.large (large-model) at {url}: not an OpenAI-compatible API" in err
+    assert "set models.small.base_url and models.large.base_url to the URL that /chat/completions follows" in err
     assert "'Sign in - Corp SSO'" in err  # the page's title, so the user recognises it
 
 
@@ -161,7 +162,11 @@ def test_a_base_url_without_v1_gets_the_working_url_suggested(project, fake_serv
     url = fake_server.base_url.removesuffix("/v1")
     code, _, err = plan_probe(spec_for(project, url), capsys)
     assert code == 3
-    assert f"{fake_server.base_url} answers; set models.small.base_url to {fake_server.base_url}" in err
+    # Both models use that base_url: both are named, so one fix and one rerun settle it.
+    assert f"models.small (small-model), models.large (large-model) at {url}: no API there" in err
+    assert (
+        f"{fake_server.base_url} answers; set models.small.base_url and models.large.base_url to {fake_server.base_url}"
+    ) in err
 
 
 def test_a_bad_key_names_the_environment_variable(project, fake_server, capsys, monkeypatch):
@@ -172,7 +177,11 @@ def test_a_bad_key_names_the_environment_variable(project, fake_server, capsys, 
     code, _, err = plan_probe(spec, capsys)
     assert code == 3
     assert "HTTP 401, the key was refused (Incorrect API key provided)" in err
-    assert "check the key in the environment variable CORRIGENDA_TEST_KEY (models.small.api_key_env)" in err
+    assert "models.small (small-model), models.large (large-model) at" in err  # one key for both: both named
+    assert (
+        "check the key in the environment variable CORRIGENDA_TEST_KEY "
+        "(models.small.api_key_env and models.large.api_key_env)"
+    ) in err
     assert main(["build", str(spec)]) == 3 and fake_server.count == 0  # stopped before any call
 
 

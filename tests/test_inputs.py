@@ -113,6 +113,16 @@ def test_links_that_name_nothing_are_reported_by_their_own_name(tmp_path, capsys
     assert "docs/gone.md: broken symlink" in capsys.readouterr().err
 
 
+def test_a_named_pipe_in_an_input_folder_is_reported_not_read_or_passed_over(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text(TEXT, encoding="utf-8")
+    os.mkfifo(tmp_path / "docs" / "feed.md")  # opening it to read would wait for a writer forever
+    report = IngestionReport()
+    files = _discover_or_hang(InputsSpec(paths=("docs",)), tmp_path, report)
+    assert [f.name for f in files] == ["a.txt"]
+    assert report.skipped == [{"file": "docs/feed.md", "reason": "not a regular file or folder"}]
+
+
 def test_validate_and_build_finish_on_a_looping_corpus(tmp_path, capsys):
     _looping_tree(tmp_path)
     spec = _offline(tmp_path)

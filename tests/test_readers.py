@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+import zipfile
 from pathlib import Path
 
 import docx
 import pytest
-from conftest import shared
+from conftest import offline_project, shared
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
@@ -314,6 +315,65 @@ def test_jsonl_bad_lines_are_reported_and_good_ones_kept(tmp_path: Path):
         "r.jsonl:4: not a JSON object (got list)",
         "r.jsonl:5: no `text` key",
     ]
+
+
+def test_jsonl_lines_nested_too_deeply_or_holding_lone_surrogates_do_not_stop_the_file(tmp_path: Path):
+    fact = "The canal opened in 1914 after ten years of work."
+    lines = [
+        "[" * 100_000 + "]" * 100_000,  # valid JSON that Python's parser cannot hold
+        '{"text": "' + fact + ' \\ud800Broken exporters write lone surrogates.", "note": "x\\udfff"}',
+        json.dumps({"text": fact}),
+    ]
+    (tmp_path / "r.jsonl").write_text("\n".join(lines) + "\n")
+    report = IngestionReport()
+    docs = list(read_documents([tmp_path / "r.jsonl"], tmp_path, report))
+    assert report.bad_lines == ["r.jsonl:1: not valid JSON (nested too deeply)"]
+    assert [d.text for d in docs] == [f"{fact} Broken exporters write lone surrogates.", fact]
+    assert docs[0].metadata == {"note": "x"}
+    assert report.cleaning == {"r.jsonl": {"lone_surrogates": 2}}
+    for doc in docs:  # what every later step does with the text: hash it, write it as UTF-8
+        doc.text.encode("utf-8")
+        json.dumps(doc.metadata, ensure_ascii=False).encode("utf-8")
+
+
+def _damaged_docx(source: Path, target: Path, part: str, data: bytes) -> Path:
+    """A copy of a real DOCX package with one part replaced, as a cut-off or mangled save leaves it."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+        for item in zin.infolist():
+            zout.writestr(item, data if item.filename == part else zin.read(item.filename))
+    return target
+
+
+@pytest.mark.parametrize(
+    "part", ["word/document.xml", "docProps/core.xml", "word/styles.xml", "word/_rels/document.xml.rels"]
+)
+def test_a_docx_with_a_damaged_part_is_reported_and_the_rest_is_read(tmp_path: Path, part: str):
+    document = docx.Document()
+    document.add_paragraph("The canal opened on August 15, 1914, after ten years of work by many thousands.")
+    document.save(str(tmp_path / "good.docx"))
+    _damaged_docx(tmp_path / "good.docx", tmp_path / "bad.docx", part, b"<w:document><cut off")
+    report = IngestionReport()
+    docs = list(read_documents([tmp_path / "bad.docx", tmp_path / "good.docx"], tmp_path, report))
+    assert [d.source for d in docs] == ["good.docx"]
+    [skipped] = report.skipped
+    assert skipped["file"] == "bad.docx" and skipped["reason"].startswith("damaged DOCX")
+
+
+def test_a_build_over_damaged_docx_and_jsonl_reports_them_and_releases_the_rest(tmp_path: Path):
+    from corrigenda.cli import main
+
+    spec = offline_project(tmp_path)
+    samples = tmp_path / "samples"
+    document = docx.Document()
+    document.add_paragraph("The canal opened on August 15, 1914, after ten years of work by many thousands.")
+    document.save(str(tmp_path / "good.docx"))
+    _damaged_docx(tmp_path / "good.docx", samples / "minutes.docx", "docProps/core.xml", b"<cp:coreProperties x")
+    (samples / "records.jsonl").write_text('{"text": "A record from 1901 with a lone \\udc00 surrogate."}\n')
+    assert main(["build", str(spec), "--out", str(tmp_path / "out")]) == 0
+    report = json.loads((tmp_path / "out" / "ingestion_report.json").read_text())
+    assert [item["file"] for item in report["skipped"]] == ["../samples/minutes.docx"]
+    assert report["cleaning"]["../samples/records.jsonl"] == {"lone_surrogates": 1}
+    assert main(["check", str(tmp_path / "out")]) == 0
 
 
 def test_directories_walk_in_stable_order_and_unknown_types_are_listed(tmp_path: Path):

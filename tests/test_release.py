@@ -7,6 +7,7 @@ anything. The lock test runs two real `corrigenda build` processes against the r
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import json
 import os
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import REPO, llm_spec
@@ -177,3 +179,85 @@ def test_a_release_keeps_its_debug_outputs_and_meta_dataset(project, fake_server
     manifest = json.loads((out / "manifest.json").read_text())
     assert "meta_datagen/meta_dataset.jsonl" in manifest["outputs"]
     assert sorted(p.name for p in project.root.iterdir() if p.name.startswith(".out")) == [".out.lock"]
+
+
+# --- releases whose folders the user protected: real permissions, also when the suite runs as root ----------------
+
+PR_CAPBSET_DROP = 24
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER = 1, 2, 3
+
+
+def _as_a_plain_user() -> None:
+    """In the child before exec: root keeps its uid but loses the capabilities that let it write into any folder or
+    change the mode of files it does not own, so permissions bind it like any user."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "corrigenda", *args],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_as_a_plain_user if os.geteuid() == 0 else None,
+    )
+
+
+def _read_only(folder: Path) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        os.chmod(path, 0o555 if path.is_dir() else 0o444)
+
+
+def _skip_unless_permissions_bind(read_only: Path) -> None:
+    """Skip unless a child as `_cli` starts it really cannot write `read_only` (a folder: a new file in it)."""
+    target, mode = (read_only / "probe", "w") if read_only.is_dir() else (read_only, "a")
+    try:
+        touch = subprocess.run(
+            [sys.executable, "-c", f"open({str(target)!r}, {mode!r})"],
+            capture_output=True,
+            text=True,
+            preexec_fn=_as_a_plain_user if os.geteuid() == 0 else None,
+        )
+    except OSError as exc:  # the capability drop itself was refused (a container without CAP_SETPCAP)
+        pytest.skip(f"cannot drop root's override capabilities here ({exc})")
+    if touch.returncode == 0:
+        pytest.skip(f"{read_only} stays writable on this machine although its mode says read-only")
+
+
+def test_a_release_the_user_made_read_only_is_replaced_whole_and_leaves_nothing_behind(released, fake_server):
+    spec, out, before = released
+    _read_only(out)  # `chmod -R a-w out`, to keep a good release from being touched by hand
+    _skip_unless_permissions_bind(out)
+    rebuilt = _cli("build", str(spec))  # all 8 chunks this time
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert _outputs(out) != before and len(json.loads((out / "axolotl_correction_conversations.json").read_text())) > 3
+    assert main(["check", str(out)]) == 0
+    assert not (out.parent / ".out.previous").exists()  # the old release did not stay behind to block the next swap
+    again = _cli("build", str(spec))
+    assert again.returncode == 0, again.stderr
+
+
+def test_an_old_release_that_cannot_be_deleted_is_named_before_any_request(released, fake_server):
+    spec, out, before = released
+    if os.geteuid() != 0:
+        pytest.skip("needs root to leave a folder owned by another user, as a shared machine can")
+    stuck = out.parent / ".out.previous"
+    (stuck / "debug_outputs").mkdir(parents=True)
+    (stuck / "debug_outputs" / "generate.jsonl").write_text("{}\n")
+    for path in [stuck, *stuck.rglob("*")]:
+        os.chown(path, 65534, 65534)  # nobody's: neither deletable nor made deletable by this build
+    _read_only(stuck)
+    _skip_unless_permissions_bind(stuck)
+    paid = fake_server.count
+    refused = _cli("build", str(spec), "--no-resume")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert f"{stuck} (the release before the last, left by an earlier build) cannot be deleted" in refused.stderr
+    assert f"nothing was requested; delete {stuck} by hand, then rerun" in refused.stderr
+    assert fake_server.count == paid  # found before the first request, not at the swap after paying for all
+    assert _outputs(out) == before
+    for path in [stuck, *stuck.rglob("*")]:
+        os.chmod(path, 0o755)

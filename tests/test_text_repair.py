@@ -77,6 +77,34 @@ def test_alternating_heads_and_footers_in_the_first_lines_are_dropped():
     assert all(len(page.split("\n")) == 6 for page in pages), "every body line stays"
 
 
+def test_a_chapter_title_heading_only_its_own_pages_is_dropped_in_a_long_manual():
+    """Real manuals put the chapter's title on its odd pages: in a 60-page manual of five chapters each title is on 6
+    pages, a tenth of the whole, yet every one of them is a running head."""
+    titles = ["Training Fundamentals", "Training Management", "Planning and Preparation", "Execution", "Assessment"]
+    words = "plan prepare execute assess train lead brief rehearse sustain report".split()
+    pages = []
+    for chapter, title in enumerate(titles, start=1):
+        for k in range(1, 13):
+            n = len(pages) + 1
+            head = title if n % 2 else f"Chapter {chapter}"
+            foot = f"14 June 2021 FM 7-0 {chapter}-{k}" if n % 2 else f"{chapter}-{k} FM 7-0 14 June 2021"
+            body = [f"Leaders {words[(n + i) % 10]} the {words[(n * i) % 10]} task {i} for page {n}." for i in range(6)]
+            pages.append("\n".join([head, *body, foot]))
+    cleaned, dropped = drop_running_lines(pages)
+    assert dropped == 120  # a head and a footer on each of the 60 pages
+    lines = "\n".join(cleaned).split("\n")
+    assert not set(titles) & set(lines) and not any("June 2021" in line for line in lines)
+    assert all(len(page.split("\n")) == 6 for page in cleaned), "every body line stays"
+
+
+def test_a_line_repeated_at_a_few_far_apart_page_edges_stays():
+    pages = [f"Body line {n} about training.\nAnother line {n * 7} of text." for n in range(40)]
+    for n in (3, 19, 35):  # three times over 33 pages: not a running head of any stretch of pages
+        pages[n] = "Lessons learned\n" + pages[n]
+    cleaned, _ = drop_running_lines(pages)
+    assert sum(page.startswith("Lessons learned") for page in cleaned) == 3
+
+
 def test_edge_keys_ignore_numbers_and_word_order():
     assert edge_key("14 June 2021 FM 7-0 2-3") == edge_key("2-14 FM 7-0 14 June 2021")
     assert edge_key("49 THE SIEGE OF VICKSBURG.") == edge_key("THE SIEGE OF VICKSBURG. 50")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from corrigenda.compiler.loader import load_spec, read_yaml
 from corrigenda.compiler.plan import InputFile, Plan, PromptText
 from corrigenda.compiler.spec import INPUT_VARIABLES, STEP_OUTPUTS, Spec
 from corrigenda.digest import file_sha256
+from corrigenda.emit.segmenter import Conversation, TemplateShapeError, segment
 from corrigenda.ingest.corpus import IngestionReport, discover, display_path
 from corrigenda.resources import data_dir
 from corrigenda.templating import PromptError, PromptFile, compiled, load_prompt
@@ -54,7 +56,11 @@ def _line_of(source: str, name: str) -> int:
     return 1
 
 
-def _check_template(source: SourceMap, path: list[PathPart], text: str) -> list[Problem]:
+def _check_template(
+    source: SourceMap, path: list[PathPart], text: str, trial: Callable[[], object] | None = None
+) -> list[Problem]:
+    """The template compiles and, when `trial` renders it as a build will (same variables, same shapes of message
+    list), renders without an error: a template that fails on every record would otherwise fail after all calls."""
     try:
         compiled(text)
     except jinja2.TemplateSyntaxError as exc:
@@ -62,7 +68,21 @@ def _check_template(source: SourceMap, path: list[PathPart], text: str) -> list[
         # A block scalar starts on the line after its key; a quoted one on the key's line.
         message = f"Jinja2 syntax error (template line {exc.lineno}): {exc.message}"
         return [Problem(source.file, line + (exc.lineno or 1) - 1, col, dotted(path), message)]
+    if trial is not None:
+        try:
+            trial()
+        except TemplateShapeError:
+            pass  # renders, but not message by message: each record fails the gate with the reason
+        except Exception as exc:  # raised by the template's own code
+            return [source.problem(path, f"the template cannot be rendered: {type(exc).__name__}: {exc}")]
     return []
+
+
+_SAMPLE = Conversation("A sample question?", "A wrong answer.", "Are you sure?", "The corrected answer.")
+
+
+def _sample_messages(roles: list[str]) -> list[dict[str, str]]:
+    return [{"role": role, "content": f"A sample {role} message."} for role in roles]
 
 
 def resolve_endpoint(name: str, model: Any) -> str | None:
@@ -108,10 +128,23 @@ def compile_spec(spec_file: Path, for_build: bool = False) -> Compiled:
     missing = [name for name in CONVERSATION_FIELDS if name not in available]
     if missing:
         problems.append(source.problem(["steps"], f"no step produces {', '.join(missing)} (add a generate step)"))
-    problems += _check_template(source, ["template", "prompt_template"], spec.template.prompt_template)
+    template = spec.template
+    problems += _check_template(
+        source, ["template", "prompt_template"], template.prompt_template, lambda: segment(_SAMPLE, template)
+    )
     for name, model in spec.models.items():
         if model.completion_template:
-            problems += _check_template(source, ["models", name, "completion_template"], model.completion_template)
+            used_by = [s.name for s in spec.steps if s.model == name and s.name in prompt_files]
+            shapes = [[m.role for m in prompt_files[step].messages] for step in used_by]
+            body = model.completion_template
+
+            def render_each(body: str = body, shapes: list[list[str]] = shapes) -> None:  # as each step's requests
+                for roles in shapes or [["system", "user"]]:
+                    compiled(body).render(
+                        messages=_sample_messages(roles), add_generation_prompt=True, bos_token="", eos_token=""
+                    )
+
+            problems += _check_template(source, ["models", name, "completion_template"], body, render_each)
 
     warnings = _environment_problems(spec, source, for_build)
     problems += [w for w in warnings if w.severity == "error"]

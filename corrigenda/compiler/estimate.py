@@ -55,7 +55,7 @@ def estimate(compiled: Compiled, chunks: Iterable[Chunk]) -> Estimate:
             if row.engine != "openai":
                 continue
             prompt = compiled.prompt_files[step.name]
-            messages = prompt.render(variables | _placeholder_outputs(plan, step.name))
+            messages = prompt.render(variables | _placeholder_outputs(plan, step.name), chunk.chunk_id)
             row.requests += 1
             row.input_tokens += count_message_tokens(messages, encoding)
             row.output_tokens += step.output_budget

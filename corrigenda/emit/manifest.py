@@ -60,8 +60,11 @@ def verify_manifest(out_dir: Path) -> list[str]:
         return [f"{path}: no manifest (build with `corrigenda build` to write one)"]
     except json.JSONDecodeError as exc:
         return [f"{path}:{exc.lineno}: not valid JSON: {exc.msg}"]
+    outputs = manifest.get("outputs") if isinstance(manifest, dict) else None
+    if not isinstance(outputs, dict):
+        return [f"{path}: not a corrigenda manifest (no `outputs` object naming the released files)"]
     problems = []
-    for name, expected in sorted(manifest.get("outputs", {}).items()):
+    for name, expected in sorted(outputs.items()):
         target = out_dir / name
         if not target.is_file():
             problems.append(f"{name}: listed in the manifest but missing")
@@ -74,8 +77,8 @@ def built_from(out_dir: Path, fingerprint: str) -> list[str]:
     """Whether the release in `out_dir` was built from the plan with this fingerprint (the spec as it is now)."""
     try:
         recorded = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8")).get("plan_fingerprint")
-    except (FileNotFoundError, json.JSONDecodeError):
-        return []  # verify_manifest already names the problem
+    except (FileNotFoundError, json.JSONDecodeError, AttributeError):
+        return []  # verify_manifest already names the problem (missing, not JSON, not an object)
     if recorded != fingerprint:
         return [
             f"{out_dir / MANIFEST}: built from plan {str(recorded)[:16]}, but the spec now compiles to "

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable
+import stat
+import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from corrigenda.atomic import sync_directory
@@ -48,6 +50,35 @@ def _cannot_write(path: Path, exc: OSError) -> OutputError:
     return OutputError(
         f"cannot write {path}: {reason}", "nothing was requested; choose another --out or fix the folder's permissions"
     )
+
+
+def _remove(path: Path) -> None:
+    """Delete a folder of corrigenda's own (an old release, a staging folder), also where its folders were made
+    read-only since (`chmod -R a-w` to protect a release): each folder is made writable again just before its
+    entries are deleted, as `rm -rf` cannot. What still cannot be deleted (another user's files) is left in place;
+    `Release.open` names it before the next build asks for anything."""
+
+    root = os.path.abspath(path)
+
+    def writable_and_retry(function: Callable[[str], object], failed: str, *_: object) -> None:
+        for folder in (os.path.dirname(failed), failed):
+            if os.path.commonpath([root, os.path.abspath(folder)]) != root:
+                continue  # never the folder that holds the one being deleted: that is the user's
+            try:
+                mode = os.lstat(folder).st_mode
+                if stat.S_ISDIR(mode):
+                    os.chmod(folder, mode | stat.S_IRWXU)
+            except OSError:
+                pass
+        function(failed)
+
+    try:
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(path, onexc=writable_and_retry)
+        else:  # pragma: no cover - the same callback under its older name
+            shutil.rmtree(path, onerror=writable_and_retry)
+    except OSError:
+        pass
 
 
 class Release:
@@ -90,8 +121,13 @@ class Release:
         try:
             if self.previous.is_dir() and not self.final.exists():
                 os.rename(self.previous, self.final)  # the swap was cut between its two renames: undo it
-            for leftover in (self.previous, self.staging):
-                shutil.rmtree(leftover, ignore_errors=True)
+            for leftover, what in ((self.previous, "the release before the last"), (self.staging, "unfinished")):
+                _remove(leftover)
+                if os.path.lexists(leftover):  # the swap at the end of this build would fail on it, after spending
+                    raise OutputError(
+                        f"cannot write {self.final}: {leftover} ({what}, left by an earlier build) cannot be deleted",
+                        f"nothing was requested; delete {leftover} by hand, then rerun",
+                    )
             self.staging.mkdir()
             (self.staging / PROBE).write_bytes(b"")
             (self.staging / PROBE).unlink()
@@ -114,13 +150,13 @@ class Release:
                 os.rename(self.previous, self.final)
             raise
         sync_directory(self.final.parent)  # the swap survives a power cut, not only a crash
-        shutil.rmtree(self.previous, ignore_errors=True)
-        shutil.rmtree(self.failed, ignore_errors=True)
+        _remove(self.previous)
+        _remove(self.failed)
         return [self.final / path.relative_to(self.staging) for path in files]
 
     def refuse(self, files: Iterable[Path]) -> list[Path]:
         """The build was refused: its reports become `OUT.failed/` and the release directory is left as it was."""
-        shutil.rmtree(self.failed, ignore_errors=True)
+        _remove(self.failed)
         os.rename(self.staging, self.failed)
         sync_directory(self.failed.parent)
         return [self.failed / path.relative_to(self.staging) for path in files]

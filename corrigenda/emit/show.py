@@ -17,7 +17,13 @@ def select(
     """The items to show: one by id, or the first `n` released (or rejected / failed) ones."""
     if not (release / "manifest.json").is_file() and not (release / "gate_failures.json").is_file():
         raise InputError(f"{release} is not a corrigenda release directory", "pass the folder a build wrote (--out)")
-    items = load_view(release)
+    try:
+        items = load_view(release)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:  # JSON, UTF-8 or shape
+        raise InputError(
+            f"{release} cannot be shown: a file in it is damaged ({type(exc).__name__}: {exc})",
+            "it was changed or damaged after the build: rebuild the release (corrigenda check names a damaged file)",
+        ) from None
     if item is not None:
         chosen = [i for i in items if i.id == item]
         if not chosen:

@@ -10,6 +10,7 @@ import docx
 from docx.opc.exceptions import PackageNotFoundError
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from corrigenda.ingest.cleaning import clean_text
 from corrigenda.ingest.document import Document, Unreadable, normalise
@@ -50,9 +51,19 @@ def table_rows(table: Table) -> list[str]:
 
 def read_docx(path: Path, source: str) -> Document:
     try:
-        document = docx.Document(str(path))
+        return _read(path, source)
+    except Unreadable:
+        raise
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise Unreadable(f"not a readable DOCX file: {exc}") from exc
+    except etree.XMLSyntaxError as exc:  # a part of the package is not well-formed XML (a cut or mangled save)
+        raise Unreadable(f"damaged DOCX: a part of it is not valid XML ({exc})") from exc
+    except Exception as exc:  # python-docx raises many kinds on damaged files; one must not stop the corpus
+        raise Unreadable(f"damaged DOCX ({type(exc).__name__}): {exc}") from exc
+
+
+def _read(path: Path, source: str) -> Document:
+    document = docx.Document(str(path))
     blocks: list[str] = []
     first_heading = ""
     for item in document.iter_inner_content():

@@ -3,13 +3,32 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from corrigenda.ingest.cleaning import clean_text
 from corrigenda.ingest.document import Document, Unreadable, normalise
 from corrigenda.ingest.titles import real_title
+
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def without_lone_surrogates(value: Any, counts: Counter[str]) -> Any:
+    """The record with every lone surrogate ("\\ud800" escapes a broken exporter wrote) taken out of its strings,
+    keys included: JSON lets them through, but they are not characters and no UTF-8 file can hold them."""
+    if isinstance(value, str):
+        cleaned, removed = _LONE_SURROGATE.subn("", value)
+        if removed:
+            counts["lone_surrogates"] += removed
+        return cleaned
+    if isinstance(value, list):
+        return [without_lone_surrogates(item, counts) for item in value]
+    if isinstance(value, dict):
+        return {without_lone_surrogates(k, counts): without_lone_surrogates(v, counts) for k, v in value.items()}
+    return value
 
 
 def read_jsonl(path: Path, source: str, bad_line: Callable[[int, str], None]) -> Iterator[Document]:
@@ -32,6 +51,9 @@ def read_jsonl(path: Path, source: str, bad_line: Callable[[int, str], None]) ->
             except json.JSONDecodeError as exc:
                 bad_line(number, f"not valid JSON ({exc.msg})")
                 continue
+            except RecursionError:
+                bad_line(number, "not valid JSON (nested too deeply)")
+                continue
             if not isinstance(record, dict):
                 bad_line(number, f"not a JSON object (got {type(record).__name__})")
                 continue
@@ -42,6 +64,11 @@ def read_jsonl(path: Path, source: str, bad_line: Callable[[int, str], None]) ->
                 bad_line(number, f"`text` is not a string (got {type(record['text']).__name__})")
                 continue
             counts: Counter[str] = Counter()
+            try:
+                record = without_lone_surrogates(record, counts)
+            except RecursionError:
+                bad_line(number, "not valid JSON (nested too deeply)")
+                continue
             text = normalise(clean_text(record["text"], counts))
             if not text.strip():
                 bad_line(number, "`text` is empty")

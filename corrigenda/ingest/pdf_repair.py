@@ -57,16 +57,26 @@ def _edge_indices(lines: list[str]) -> list[int]:
     return sorted(set(content[:depth] + content[-depth:]))
 
 
+RUN_SHARE = 0.4  # of the pages from a chapter head's first page to its last that carry it
+
+
 def running_keys(pages: list[list[str]]) -> set[str]:
-    """Keys of lines at the edges of at least max(3, 30% of) the pages: running heads, footers, page numbers.
-    The share is under half so alternating heads ("Chapter 2" on odd pages, the title on even) are caught."""
+    """Keys of lines at the edges of at least three pages that are either on max(3, 30% of) all the pages (the
+    manual's title, its footer, page numbers) or on at least 40% of the pages from their first to their last (a
+    chapter's title as the running head of that chapter's pages only: in a long manual it is on few of all pages).
+    The shares are under half so alternating heads ("Chapter 2" on odd pages, the title on even) are caught."""
     if len(pages) < 3:
         return set()
-    counts: Counter[str] = Counter()
-    for lines in pages:
-        counts.update({key for i in _edge_indices(lines) if (key := edge_key(lines[i]))})
+    where: dict[str, list[int]] = {}
+    for number, lines in enumerate(pages):
+        for key in {key for i in _edge_indices(lines) if (key := edge_key(lines[i]))}:
+            where.setdefault(key, []).append(number)
     threshold = max(3, math.ceil(len(pages) * 0.3))
-    return {key for key, count in counts.items() if count >= threshold}
+    return {
+        key
+        for key, found in where.items()
+        if len(found) >= threshold or (len(found) >= 3 and len(found) >= RUN_SHARE * (found[-1] - found[0] + 1))
+    }
 
 
 def drop_running_lines(pages: list[str]) -> tuple[list[str], int]:

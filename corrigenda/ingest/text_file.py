@@ -10,6 +10,7 @@ import charset_normalizer
 
 from corrigenda.ingest.cleaning import clean_text
 from corrigenda.ingest.document import Document, Unreadable, normalise
+from corrigenda.ingest.gutenberg import book_text
 from corrigenda.ingest.pdf_repair import Vocabulary, join_hyphens, line_end_hyphens
 from corrigenda.ingest.titles import gutenberg_title, real_title
 
@@ -89,4 +90,9 @@ def read_text_file(path: Path, source: str) -> tuple[Document, str | None]:
     if not text.strip():
         raise Unreadable("no text (only whitespace)")
     title = markdown_title(text) if path.suffix.lower() == ".md" else gutenberg_title(text) or heading_line(text)
+    text, cut = book_text(text)
+    if cut:
+        counts["project_gutenberg_lines"] += cut
+    if not text.strip():
+        raise Unreadable("no text between the Project Gutenberg START and END markers")
     return Document(source=source, doc_id=source, title=title, text=text, cleaning=dict(counts)), note

@@ -116,8 +116,9 @@ def walk(root: Path, pattern: Sequence[str] | None, on_skip: OnSkip) -> tuple[li
                 is_dir = is_file = False
             child_inside = inside or (pattern is not None and glob_match(pattern, child, is_dir))
             matched = matched or child_inside
-            if child_inside and not (is_dir or is_file) and entry.is_symlink():
-                on_skip(Path(entry.path), _link_problem(entry.path), False)  # the user meant to include it
+            if child_inside and not (is_dir or is_file):  # the user meant to include it: say why it is not read
+                why = _link_problem(entry.path) if entry.is_symlink() else "not a regular file or folder"
+                on_skip(Path(entry.path), why, False)  # a dangling or looping link, a named pipe, a socket
                 continue
             if is_dir and (child_inside or (pattern is not None and _may_match_below(pattern, child))):
                 folders.append((Path(entry.path), child, child_inside))

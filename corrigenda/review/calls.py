@@ -205,7 +205,7 @@ def count_calls(compiled: Compiled, cache_path: Path | None = None, keys: Keys |
     plan = compiled.plan
     base = Path(plan.base_dir)
     cache_path = cache_path or base / plan.spec.output.cache
-    cache: Any = CallCache(cache_path) if cache_path.is_file() else _EmptyCache()
+    cache: Any = CallCache(cache_path, writable=False) if cache_path.is_file() else _EmptyCache()  # only read
     tally = {s.name: StepCalls(s.name, s.model, plan.model(s).engine) for s in plan.spec.steps}
     tainted: set[str] = set()
     keys = keys or Keys()

@@ -97,9 +97,9 @@ def _short_file(path: Path) -> str | None:
 class CallCache:
     """A real SQLite database; one connection, used from the event loop's thread only."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, writable: bool = True):
         _prepare_folder(path)
-        self.path = path
+        self.path, self.writable = path, writable
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
@@ -135,6 +135,8 @@ class CallCache:
                 self._db.execute(statement)
             if version < SCHEMA_VERSION:
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            if self.writable:
+                self._probe_write()
         except sqlite3.OperationalError as exc:  # read-only file or folder, locked, out of space
             raise CacheError(
                 f"the cache at {path} cannot be written: {exc}", "make it and its folder writable, or free space"
@@ -142,6 +144,15 @@ class CallCache:
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # not a database, truncated, corrupt
             detail = " ".join(str(exc).replace("*** in database main ***", "").split())[:160]  # one line
             raise CacheError(f"the cache at {path} is not a SQLite database or is damaged ({detail})", LOST) from None
+
+    def _probe_write(self) -> None:
+        """A read-only cache file opens, reads and even begins a write transaction without complaint; only a real
+        write fails, which would be the first answer's, after paying for it. So write once here, and roll back."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("CREATE TABLE corrigenda_write_probe (x)")
+        finally:
+            self._db.execute("ROLLBACK")
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored answer, or None. SQLite keeps no checksum of a row's text, so a damaged row can pass the check on

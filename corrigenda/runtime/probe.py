@@ -85,6 +85,16 @@ def targets(plan: Plan) -> list[Target]:
     return [Target(name, models[name], plan.endpoints[name] or "") for name in used if models[name].engine == "openai"]
 
 
+def _labels(group: list[Target]) -> str:
+    """Every model on one endpoint: a problem with the endpoint is a problem for each of them."""
+    return ", ".join(target.label for target in group)
+
+
+def _fields(group: list[Target], setting: str) -> str:
+    """The spec fields to change for the whole group: "models.small.base_url and models.large.base_url"."""
+    return " and ".join(f"models.{target.name}.{setting}" for target in group)
+
+
 def _key(model: ModelSpec) -> str | None:
     return os.environ.get(model.api_key_env) if model.api_key_env else None
 
@@ -116,15 +126,16 @@ def _served(answer: Answer) -> list[str] | None:
     return [str(entry["id"]) for entry in answer.data["data"] if isinstance(entry, dict) and "id" in entry]
 
 
-def _key_problem(target: Target, answer: Answer) -> str:
+def _key_problem(group: list[Target], answer: Answer) -> str:
+    target, where = group[0], _fields(group, "api_key_env")
     env = target.model.api_key_env
     if not env:
-        what = f"set models.{target.name}.api_key_env to the environment variable that holds the key"
+        what = f"set {where} to the environment variable that holds the key"
     elif not os.environ.get(env):
-        what = f"the environment variable {env} (models.{target.name}.api_key_env) is not set: export the key there"
+        what = f"the environment variable {env} ({where}) is not set: export the key there"
     else:
-        what = f"check the key in the environment variable {env} (models.{target.name}.api_key_env)"
-    return f"{target.label} at {target.url}: HTTP {answer.status}, the key was refused ({answer.words}); {what}"
+        what = f"check the key in the environment variable {env} ({where})"
+    return f"{_labels(group)} at {target.url}: HTTP {answer.status}, the key was refused ({answer.words}); {what}"
 
 
 def _unknown_model(target: Target, served: list[str], answer: Answer | None) -> str:
@@ -169,26 +180,28 @@ async def _one_token(client: httpx.AsyncClient, target: Target, served: list[str
     if answer.status < 300 and isinstance(answer.data, dict) and "choices" in answer.data:
         return None
     if answer.status in (401, 403):
-        return _key_problem(target, answer)
+        return _key_problem([target], answer)
     if _says_unknown_model(answer, served):
         return _unknown_model(target, served or [], answer)
     if answer.status in (400, 422, 429):  # it reached the model and objected to our tiny request, or is busy
         return None
     if answer.html or answer.status == 404:
-        return _not_the_api(target, answer, path)
+        return _not_the_api([target], answer, path)
     return f"{target.label} at {target.url}{path}: HTTP {answer.status}: {answer.words}; check the server's log"
 
 
-def _not_the_api(target: Target, answer: Answer, path: str) -> str:
-    guess = "" if target.url.rstrip("/").endswith("/v1") else f"; did you mean {target.url.rstrip('/')}/v1?"
+def _not_the_api(group: list[Target], answer: Answer, path: str) -> str:
+    url = group[0].url
+    guess = "" if url.rstrip("/").endswith("/v1") else f"; did you mean {url.rstrip('/')}/v1?"
     return (
-        f"{target.label} at {target.url}: not an OpenAI-compatible API (HTTP {answer.status} at {path}: "
-        f"{answer.words}); set models.{target.name}.base_url to the URL that /chat/completions follows{guess}"
+        f"{_labels(group)} at {url}: not an OpenAI-compatible API (HTTP {answer.status} at {path}: "
+        f"{answer.words}); set {_fields(group, 'base_url')} to the URL that /chat/completions follows{guess}"
     )
 
 
-async def _with_v1(client: httpx.AsyncClient, target: Target) -> str | None:
+async def _with_v1(client: httpx.AsyncClient, group: list[Target]) -> str | None:
     """When the base_url lacks `/v1` and the API answers with it, say so: the commonest wrong base_url."""
+    target = group[0]
     if target.url.rstrip("/").endswith("/v1"):
         return None
     fixed = Target(target.name, target.model, target.url.rstrip("/") + "/v1")
@@ -199,8 +212,8 @@ async def _with_v1(client: httpx.AsyncClient, target: Target) -> str | None:
     if _served(answer) is None:
         return None
     return (
-        f"{target.label} at {target.url}: no API there, but {fixed.url} answers; "
-        f"set models.{target.name}.base_url to {fixed.url}"
+        f"{_labels(group)} at {target.url}: no API there, but {fixed.url} answers; "
+        f"set {_fields(group, 'base_url')} to {fixed.url}"
     )
 
 
@@ -209,14 +222,13 @@ def _connection_problem(group: list[Target], error: Exception) -> str:
     failure = classify(error, url, CONNECT_TIMEOUT_S)
     if failure.kind == TIMEOUT:  # connected, then no answer: the answer's time limit applies
         failure = classify(error, url, LIST_TIMEOUT_S)
-    where = f"models.{group[0].name}.base_url"
+    where = _fields(group, "base_url")
     advice = {
         REFUSED: f"start the server, or correct the port in {where}",
         DNS: f"check the host name in {where}",
         TLS: f"if the server speaks plain HTTP, use http:// in {where}; else check its certificate",
     }.get(failure.kind, f"check that {url} is reachable from here (host, port, firewall, VPN)")
-    labels = ", ".join(target.label for target in group)
-    return f"{labels} at {url}: {failure.text}; {advice}"
+    return f"{_labels(group)} at {url}: {failure.text}; {advice}"
 
 
 async def _probe_endpoint(client: httpx.AsyncClient, group: list[Target], report: Report) -> None:
@@ -224,25 +236,24 @@ async def _probe_endpoint(client: httpx.AsyncClient, group: list[Target], report
     first = group[0]
     parts = urlsplit(first.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        labels = ", ".join(target.label for target in group)
         report.problems.append(
-            f"{labels}: base_url `{first.url}` is not an http:// or https:// URL with a host; "
-            f"set models.{first.name}.base_url to one, e.g. http://localhost:8000/v1"
+            f"{_labels(group)}: base_url `{first.url}` is not an http:// or https:// URL with a host; "
+            f"set {_fields(group, 'base_url')} to one, e.g. http://localhost:8000/v1"
         )
         return
     try:
         listing = await _ask(client, first, "/models")
         served = _served(listing)
         if listing.status in (401, 403):
-            report.problems.append(_key_problem(first, listing))
+            report.problems.append(_key_problem(group, listing))
             return
         if served is None and (listing.html or listing.status == 404):
-            fixed = await _with_v1(client, first)
+            fixed = await _with_v1(client, group)
             if fixed:
                 report.problems.append(fixed)
                 return
         if served is None and listing.html:
-            report.problems.append(_not_the_api(first, listing, "/models"))
+            report.problems.append(_not_the_api(group, listing, "/models"))
             return
         for target in group:
             known = served is not None and (target.model.model in served or f"{target.model.model}:latest" in served)

@@ -52,7 +52,7 @@ class StepRunner:
         return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
 
     def request(self, item: Item, sample: int) -> Request:
-        messages = self.prompt.render(item.values) if self.prompt is not None else []
+        messages = self.prompt.render(item.values, item.chunk.chunk_id) if self.prompt is not None else []
         context = item.context
         if context and self.step.kind == "verify" and item.conversation is not None:
             turns = asdict(item.conversation)
