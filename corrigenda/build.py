@@ -40,6 +40,7 @@ from corrigenda.errors import BudgetReached, CacheError, InputError, OutputError
 from corrigenda.heuristic.facts import FactPool
 from corrigenda.ingest.corpus import Chunk, IngestionReport, iter_chunks
 from corrigenda.ingest.store import IngestStore, StoredReading, store_path
+from corrigenda.lock import BuildLock
 from corrigenda.runtime.backends import backend_for
 from corrigenda.runtime.batcher import Batcher, BatchesInterrupted
 from corrigenda.runtime.budget import Budget
@@ -159,6 +160,8 @@ class Build:
         cache = options.shard.cache_path(cache) if options.shard else cache
         self.release.check_location([cache, self.ingest_store.path, *self._sources()])  # before either is created
         self.cache = CallCache(cache)
+        # Two builds (other --out folders, or other specs) sharing this cache would each pay for every call.
+        self.cache_lock = BuildLock(cache.with_name(f".{cache.name}.lock"), cache)
         used = list(dict.fromkeys(step.model for step in self.plan.spec.steps))
         self.budget = Budget(options.max_usd or self.plan.spec.max_usd)
         models = self.plan.spec.models
@@ -299,11 +302,13 @@ class Build:
         try:
             self.check_inputs()
             self.release.open()  # locked and staged before anything is asked of an endpoint
+            self.cache_lock.acquire()
             if self.options.probe and not self.options.offline:
                 probe(self.plan)  # a dead endpoint, a bad key or an unknown model stops the build before any call
         except BaseException:
             # Not abandon(): when the lock was refused, the staging folder belongs to the build that holds it.
             self.cache.close()
+            self.cache_lock.release()
             self.release.close()
             raise
         try:
@@ -321,6 +326,7 @@ class Build:
                 raise
             finally:
                 self.cache.close()
+                self.cache_lock.release()
             result = self._finish(items)
         except OSError as exc:  # a full disk or a folder gone while writing: the old release stays whole
             self.release.abandon()
@@ -358,11 +364,13 @@ class Build:
         started = time.monotonic()
         try:
             self.check_inputs()
+            self.cache_lock.acquire()
             if self.options.probe and not self.options.offline:
                 probe(self.plan)
             items = run_sync(self._run_pipeline)  # works inside a running event loop too (loop.py)
         finally:
             self.cache.close()
+            self.cache_lock.release()
         outcomes = Counter(item.outcome for item in items)
         counts = {"chunks": len(items), **{name: outcomes[name] for name in (ACCEPTED, UNSUITABLE, FAILED, REJECTED)}}
         failures = Counter(item.reason_key for item in items if item.outcome == FAILED)

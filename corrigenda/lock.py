@@ -1,6 +1,8 @@
-"""One build at a time per release directory: an advisory `flock` on a small file beside it, recording the holder.
+"""One build at a time per release directory and per cache: an advisory `flock` on a small file beside it, recording
+the holder.
 
-Two builds writing one directory would pay twice for every call and then race to swap in their releases. `flock` is
+Two builds writing one directory would pay twice for every call and then race to swap in their releases; two builds
+sharing one cache (other --out folders, other specs) would each pay for every call neither had cached yet. `flock` is
 released by the kernel when the holding process exits for any reason (return, crash, `kill -9`), so a lock can never
 be left stale; the file itself stays (deleting a lock file while another process waits on it is racy) and is reused.
 """
@@ -28,7 +30,7 @@ class BuildLock:
         except OSError as exc:
             raise OutputError(
                 f"cannot create the lock file {self.path}: {exc.strerror or exc}",
-                "make the folder that holds the output directory writable, or choose another --out",
+                f"make {self.path.parent} writable (it holds {self.target.name}), or choose another place for it",
             ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

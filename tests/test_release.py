@@ -41,26 +41,41 @@ def released(project, fake_server):
     return spec, project.root / "out", _outputs(project.root / "out")
 
 
-def test_a_second_build_of_the_same_release_is_refused_and_the_lock_dies_with_its_holder(project, fake_server):
+def _stopped_build(spec, fake_server) -> tuple[subprocess.Popen, int]:
+    """A build in a child process, stopped (SIGSTOP) after its first requests while it holds its locks, and the
+    requests paid by then (those already on the wire when it stopped still arrive)."""
+    first = _start_build(spec, fake_server, 5)
+    first.send_signal(signal.SIGSTOP)
+    paid = -1
+    while paid != fake_server.count:
+        paid = fake_server.count
+        time.sleep(0.3)
+    return first, paid
+
+
+@pytest.mark.parametrize(
+    ("where", "locked"),
+    [("out", "out"), ("elsewhere", ".corrigenda-cache/calls.sqlite")],
+    ids=["same-release", "same-cache-other-folder"],
+)
+def test_a_second_build_of_the_same_release_or_cache_is_refused_and_the_lock_dies_with_its_holder(
+    project, fake_server, where, locked
+):
+    """Two builds of one release, or into different folders over one cache, would each pay for every call."""
     _corpus(project.root, copies=40)
     fake_server.responder = lambda body, n: Reply(**vars(default_reply(body, n)) | {"delay_s": 0.05})
     spec = project(llm_spec(fake_server.base_url, concurrency="2"))
-    first = _start_build(spec, fake_server, 5)
+    first, paid = _stopped_build(spec, fake_server)
     try:
-        first.send_signal(signal.SIGSTOP)  # holds the lock, asks nothing more while the second one tries
-        paid = -1
-        while paid != fake_server.count:  # requests already on the wire when it stopped still arrive
-            paid = fake_server.count
-            time.sleep(0.3)
         second = subprocess.run(
-            [sys.executable, "-m", "corrigenda", "build", str(spec)],
+            [sys.executable, "-m", "corrigenda", "build", str(spec), "--out", str(project.root / where)],
             env={**os.environ, "PYTHONPATH": str(REPO)},
             capture_output=True,
             text=True,
             timeout=60,
         )
         assert second.returncode == 2
-        assert f"another build (pid {first.pid}) is writing {project.root / 'out'}" in second.stderr
+        assert f"another build (pid {first.pid}) is writing {project.root / locked}" in second.stderr
         assert "Traceback" not in second.stderr
         assert fake_server.count == paid  # the second build asked for nothing
     finally:
