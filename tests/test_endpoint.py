@@ -340,6 +340,9 @@ def test_an_endpoint_that_dies_mid_run_stops_the_build_and_a_rerun_resumes(proje
     kept = cache.count()
     cache.close()
     assert kept >= 3  # answered before the outage, stored the moment they came back
+    last = [line for line in err.splitlines() if line.startswith("[")][-1]  # the progress line it stopped on
+    done = sum(int(n) for n in re.findall(r"(\d+) of ~?[\d,]+ done", last))
+    assert done == kept and ", 0 failed" in last, last  # calls cut short by the stop are neither done nor failed
     before = fake_server.count
     _wait_until_listening(fake_server.base_url)
     fake_server.responder = default_reply

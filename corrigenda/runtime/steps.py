@@ -107,8 +107,6 @@ class StepRunner:
         attempts: list[dict[str, Any]] = item.debug.setdefault(self.step.name, [])
         item.reached.add(self.step.name)
         self.stats.total += 1
-        last_problem = "no answer"
-        first = round_ * (self.step.max_retries + 1)
         if self.step.kind == "verify" and item.conversation is not None:
             problems = conversation_problems(item.conversation)
             if problems:  # cheap deterministic checks first: no judge is paid for a conversation they reject
@@ -118,49 +116,53 @@ class StepRunner:
                 self.reject(item, problems, round_)
                 self._count(item, round_)
                 return
-        try:
-            for sample in range(first, first + self.step.max_retries + 1):
-                request = self.request(item, sample)
-                record = attempt_record(round_, sample, rendered_messages(request))
-                attempts.append(record)
-                try:
-                    completion, cached, tries, key, batch = await self.caller.call_counted(request, self.stats)
-                except CallFailed as exc:
-                    item.call_failed = True
-                    record["error"] = exc.reason
-                    item.finish(FAILED, f"{self.step.name}: request failed", f"{self.step.name}: {exc.reason}")
-                    return
-                item.calls.append((self.step.name, completion.to_record(), tries, key, batch))
-                reasoning, answer = split_reasoning(completion.content, completion.reasoning)
-                record.update(
-                    cached=cached,
-                    raw=completion.content,
-                    reasoning=reasoning or None,
-                    answer=answer,
-                    finish_reason=completion.finish_reason,
-                )
-                if completion.finish_reason == "length":
-                    last_problem = "answer cut off at max_tokens (finish_reason=length)"
-                    record["error"] = last_problem
-                    if not self.step.retry_on_length:
-                        item.finish(FAILED, f"{self.step.name}: cut off (length)", f"{self.step.name}: {last_problem}")
-                        return
-                    continue
-                parsed = self.parse(answer)
-                if isinstance(parsed, ParseFailure):
-                    last_problem = parsed.reason
-                    record["error"] = f"parse: {parsed.reason}"
-                    continue
-                record["parsed"] = parsed if isinstance(parsed, bool) else asdict(parsed)
-                self.apply(item, parsed, answer, round_)
+        await self._sample(item, round_, attempts)
+        self._count(item, round_)  # not when the pass was cut short (the build stopping, Ctrl-C): it did not finish
+
+    async def _sample(self, item: Item, round_: int, attempts: list[dict[str, Any]]) -> None:
+        """Samples until one parses (or the step's retries run out); each attempt is recorded for the debug output."""
+        last_problem = "no answer"
+        first = round_ * (self.step.max_retries + 1)
+        for sample in range(first, first + self.step.max_retries + 1):
+            request = self.request(item, sample)
+            record = attempt_record(round_, sample, rendered_messages(request))
+            attempts.append(record)
+            try:
+                completion, cached, tries, key, batch = await self.caller.call_counted(request, self.stats)
+            except CallFailed as exc:
+                item.call_failed = True
+                record["error"] = exc.reason
+                item.finish(FAILED, f"{self.step.name}: request failed", f"{self.step.name}: {exc.reason}")
                 return
-            item.finish(
-                FAILED,
-                f"{self.step.name}: unusable answer",
-                f"{self.step.name}: {last_problem} (after {self.step.max_retries + 1} samples)",
+            item.calls.append((self.step.name, completion.to_record(), tries, key, batch))
+            reasoning, answer = split_reasoning(completion.content, completion.reasoning)
+            record.update(
+                cached=cached,
+                raw=completion.content,
+                reasoning=reasoning or None,
+                answer=answer,
+                finish_reason=completion.finish_reason,
             )
-        finally:
-            self._count(item, round_)
+            if completion.finish_reason == "length":
+                last_problem = "answer cut off at max_tokens (finish_reason=length)"
+                record["error"] = last_problem
+                if not self.step.retry_on_length:
+                    item.finish(FAILED, f"{self.step.name}: cut off (length)", f"{self.step.name}: {last_problem}")
+                    return
+                continue
+            parsed = self.parse(answer)
+            if isinstance(parsed, ParseFailure):
+                last_problem = parsed.reason
+                record["error"] = f"parse: {parsed.reason}"
+                continue
+            record["parsed"] = parsed if isinstance(parsed, bool) else asdict(parsed)
+            self.apply(item, parsed, answer, round_)
+            return
+        item.finish(
+            FAILED,
+            f"{self.step.name}: unusable answer",
+            f"{self.step.name}: {last_problem} (after {self.step.max_retries + 1} samples)",
+        )
 
     def _count(self, item: Item, round_: int) -> None:
         """After a pass, the counters the progress display plans by (see runtime/progress.py)."""
