@@ -17,7 +17,7 @@ from corrigenda import __version__
 from corrigenda.compiler.compile import compile_spec
 from corrigenda.compiler.estimate import estimate
 from corrigenda.errors import EXIT_BAD_INPUT, EXIT_GATE, EXIT_INTERRUPTED, EXIT_OK, CorrigendaError, UsageError
-from corrigenda.ingest.corpus import IngestionReport, iter_chunks
+from corrigenda.ingest.corpus import IngestionReport, discover, iter_chunks
 from corrigenda.machine import build_json, check_json, emit, error_json, plan_json
 from corrigenda.runtime.shard import Shard
 
@@ -69,9 +69,15 @@ def spec_path(text: str) -> Path:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     compiled = compile_spec(spec_path(args.spec))
+    plan = compiled.plan
+    report = IngestionReport()
+    discover(plan.spec.inputs, Path(plan.base_dir), report)  # what the build will find, without reading it
+    violations = report.policy_violations(plan.spec.inputs.on_unreadable)
     for warning in compiled.warnings:
         print(warning, file=sys.stderr)
-    plan = compiled.plan
+    if violations:  # the build would stop on them: a spec that cannot build does not validate
+        _print_unreadable(violations)
+        return EXIT_BAD_INPUT
     print(
         f"{args.spec}: ok — {len(plan.spec.steps)} steps, {len(plan.inputs)} input files, "
         f"fingerprint {plan.fingerprint[:16]}"

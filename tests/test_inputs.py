@@ -249,9 +249,9 @@ def test_unreadable_inputs_are_reported_by_name_under_report(unreadable):
     assert {"file": "docs/locked/", "reason": "permission denied"} in report["skipped"]
 
 
-def test_unreadable_inputs_stop_plan_and_build_under_strict(unreadable):
+def test_unreadable_inputs_stop_validate_plan_and_build_under_strict(unreadable):
     spec = _offline(unreadable, "strict")
-    for command in ("plan", "build"):
+    for command in ("validate", "plan", "build"):
         result = run_cli(command, str(spec), cwd=unreadable)
         assert result.returncode == 2, result.stderr
         assert "Traceback" not in result.stderr
