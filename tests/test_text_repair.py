@@ -97,6 +97,28 @@ def test_a_chapter_title_heading_only_its_own_pages_is_dropped_in_a_long_manual(
     assert all(len(page.split("\n")) == 6 for page in cleaned), "every body line stays"
 
 
+def test_short_chapters_heads_ending_in_the_page_number_and_bare_page_numbers_are_dropped():
+    """A Texinfo manual (libtasn1.pdf): "Chapter 2: ASN.1 structure handling 3" heads only that chapter's two pages,
+    each chapter's head on two or three pages of forty, and a chapter's first page carries only its page number."""
+    words = "parse encode decode copy create delete read write find check".split()
+    pages, heads = [], []
+    for chapter in range(1, 9):
+        for k in range(4):
+            n = len(pages) + 1
+            body = [
+                f"The {words[(n + i) % 10]} call {words[(n * i + k) % 10]}s {i} fields on page {n}." for i in range(5)
+            ]
+            head = str(n) if k == 0 else f"Chapter {chapter}: Topic {'abcdefgh'[chapter - 1] * 3} handling {n}"
+            heads.append(head)
+            pages.append("\n".join([head, *body]))
+    cleaned, dropped = drop_running_lines(pages)
+    assert dropped == 32 and all(len(page.split("\n")) == 5 for page in cleaned), "only the heads go"
+    assert not set(heads) & set("\n".join(cleaned).split("\n"))
+    plain = ["\n".join(page.split("\n")[1:]) for page in pages[:4]]
+    once = ["Chapter 9: Getting started with the library 12\n" + plain[0], *plain[1:]]
+    assert drop_running_lines(once)[0][0].startswith("Chapter 9"), "a family on one page is not a running head"
+
+
 def test_a_line_repeated_at_a_few_far_apart_page_edges_stays():
     pages = [f"Body line {n} about training.\nAnother line {n * 7} of text." for n in range(40)]
     for n in (3, 19, 35):  # three times over 33 pages: not a running head of any stretch of pages

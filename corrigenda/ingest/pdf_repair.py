@@ -49,6 +49,21 @@ def edge_key(line: str) -> str:
     return " ".join(sorted("#" if _ROMAN.fullmatch(token) and token else token for token in tokens))
 
 
+# A chapter's running head ends in the page number ("Chapter 2: ASN.1 structure handling 3"): each chapter's own head
+# may be on two pages only, but together they run through the manual, so they are counted as one family.
+_HEAD_FAMILY = re.compile(r"^(chapter|appendix|annex|section|part)\s+\S+.{0,70}\s(?:\d+|[ivxlcdm]+)$", re.IGNORECASE)
+PAGE_NUMBER = "#"  # the key of a line that is only a page number: running wherever it is on three pages' edges
+
+
+def edge_keys(line: str) -> list[str]:
+    """The keys a line at a page edge is counted under: its own, and its running head family if it has one."""
+    key = edge_key(line)
+    if not key:
+        return []
+    family = _HEAD_FAMILY.match(line.strip())
+    return [key, f"{family.group(1).lower()} ... #"] if family else [key]
+
+
 def _edge_indices(lines: list[str]) -> list[int]:
     """The first and last few non-blank lines: up to EDGE_LINES each, and no more than a third of the page each, so
     a short page's body is not mistaken for its edges."""
@@ -63,19 +78,21 @@ RUN_SHARE = 0.4  # of the pages from a chapter head's first page to its last tha
 def running_keys(pages: list[list[str]]) -> set[str]:
     """Keys of lines at the edges of at least three pages that are either on max(3, 30% of) all the pages (the
     manual's title, its footer, page numbers) or on at least 40% of the pages from their first to their last (a
-    chapter's title as the running head of that chapter's pages only: in a long manual it is on few of all pages).
+    chapter's title as the running head of that chapter's pages only: in a long manual it is on few of all pages);
+    a line that is only a page number counts on any three pages (front and back matter number some pages only).
     The shares are under half so alternating heads ("Chapter 2" on odd pages, the title on even) are caught."""
     if len(pages) < 3:
         return set()
     where: dict[str, list[int]] = {}
     for number, lines in enumerate(pages):
-        for key in {key for i in _edge_indices(lines) if (key := edge_key(lines[i]))}:
+        for key in {key for i in _edge_indices(lines) for key in edge_keys(lines[i])}:
             where.setdefault(key, []).append(number)
     threshold = max(3, math.ceil(len(pages) * 0.3))
     return {
         key
         for key, found in where.items()
-        if len(found) >= threshold or (len(found) >= 3 and len(found) >= RUN_SHARE * (found[-1] - found[0] + 1))
+        if len(found) >= threshold
+        or (len(found) >= 3 and (key == PAGE_NUMBER or len(found) >= RUN_SHARE * (found[-1] - found[0] + 1)))
     }
 
 
@@ -87,7 +104,7 @@ def drop_running_lines(pages: list[str]) -> tuple[list[str], int]:
         return pages, 0
     cleaned, dropped = [], 0
     for lines in split:
-        drop = {i for i in _edge_indices(lines) if edge_key(lines[i]) in running}
+        drop = {i for i in _edge_indices(lines) if running.intersection(edge_keys(lines[i]))}
         dropped += len(drop)
         cleaned.append("\n".join(line for i, line in enumerate(lines) if i not in drop))
     return cleaned, dropped
