@@ -20,7 +20,7 @@ from corrigenda.build import Build, BuildOptions
 from corrigenda.compiler.compile import compile_spec
 from corrigenda.errors import EXIT_OK, EndpointError, InputError, OutputError, UsageError
 from corrigenda.runtime.batch_files import read_result_line
-from corrigenda.runtime.batch_store import TERMINAL, BatchStore
+from corrigenda.runtime.batch_store import TERMINAL, BatchRow, BatchStore
 from corrigenda.runtime.batcher import batch_client, store_result
 from corrigenda.runtime.cache import CallCache
 
@@ -32,6 +32,13 @@ def _cache(spec: str) -> tuple[CallCache, object]:
 
     plan = compile_spec(spec_path(spec)).plan
     return CallCache(Path(plan.base_dir) / plan.spec.output.cache), plan
+
+
+def _record(store: BatchStore, row: BatchRow, batch: Any) -> None:
+    """What the provider says of a batch now, stored (its counts, or the stored ones when it gives none)."""
+    counts = batch.request_counts
+    done, failed = (counts.completed, counts.failed) if counts else (row.completed, row.failed)
+    store.update(row.id, batch.status, batch.output_file_id, batch.error_file_id, done, failed)
 
 
 async def _refresh(store: BatchStore, plan: Any) -> dict[str, str]:
@@ -52,9 +59,7 @@ async def _refresh(store: BatchStore, plan: Any) -> dict[str, str]:
             continue
         finally:
             await client.close()
-        counts = batch.request_counts
-        done, failed = (counts.completed, counts.failed) if counts else (row.completed, row.failed)
-        store.update(row.id, batch.status, batch.output_file_id, batch.error_file_id, done, failed)
+        _record(store, row, batch)
     return stale
 
 
@@ -100,9 +105,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
                     continue
                 finally:
                     await client.close()
-                counts = batch.request_counts
-                done, failed = (counts.completed, counts.failed) if counts else (row.completed, row.failed)
-                store.update(row.id, batch.status, batch.output_file_id, batch.error_file_id, done, failed)
+                _record(store, row, batch)
                 print(f"{row.id}  {row.model}  {batch.status}")
 
         asyncio.run(cancel())
