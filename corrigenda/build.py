@@ -525,6 +525,13 @@ class Build:
             return f"max_usd ${self.budget.cap:g} reached after ${self.budget.spent:.4f}: some chunks were not built"
         if problems:
             return f"{len(problems)} record problem(s) broke the schema gate"
+        if not records and not counts.get("chunks"):  # say where to look: the inputs, not the models
+            return (
+                "no chunk was read from the inputs (the ingestion lines and ingestion_report.json say why: "
+                "a .jsonl line needs a `text` string, a document at least inputs.min_chunk_tokens tokens)"
+            )
+        if not records and counts.get("unsuitable") == counts.get("chunks"):
+            return f"no conversation was generated: the filter found all {counts['chunks']} chunk(s) unsuitable"
         if not records:
             return "no conversation was generated"
         limit = self.plan.spec.output.max_failed_fraction

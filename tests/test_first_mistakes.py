@@ -1,0 +1,84 @@
+"""The first things a new user gets wrong, each met with what happened and what to do, before anything is spent."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import MINIMAL_SPEC
+
+from corrigenda.cli import main
+
+OFFLINE = """\
+version: 1
+models:
+  small: {engine: heuristic, model: heuristic-filter}
+  large: {engine: heuristic, model: heuristic-generate}
+inputs:
+  paths: [docs]
+steps:
+  - {name: filter, kind: filter, model: small}
+  - {name: generate, kind: generate, model: large}
+output:
+  dir: out
+"""
+
+
+def test_an_empty_folder_is_refused_before_the_build(project, capsys):
+    spec = project(OFFLINE.replace("[docs]", "[empty]"))
+    (spec.parent / "empty").mkdir()
+    for command in ("validate", "plan", "build"):
+        assert main([command, str(spec)]) == 2, command
+        err = capsys.readouterr().err
+        assert "inputs.paths: no input file found" in err and "point inputs.paths at your documents" in err
+        assert "Traceback" not in err
+    assert not (spec.parent / "out").exists() and not (spec.parent / "out.failed").exists()
+
+
+def test_a_folder_of_unread_types_names_what_it_passed_over(project, capsys):
+    spec = project(OFFLINE.replace("  paths: [docs]\n", "  paths: [docs]\n  types: [pdf]\n"))
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert "passed over: docs/a.txt (unsupported type .txt)" in err
+    assert "add their type to inputs.types" in err  # .txt is read once it is listed
+
+
+def test_a_type_corrigenda_cannot_read_is_not_offered_as_a_type_to_add(project, capsys):
+    spec = project(OFFLINE.replace("[docs]", "[pages]"))
+    (spec.parent / "pages").mkdir()
+    (spec.parent / "pages" / "index.html").write_text("<p>The canal opened in 1914.</p>", encoding="utf-8")
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert "pages/index.html (unsupported type .html)" in err and "inputs.types" not in err
+
+
+def test_a_jsonl_file_without_text_says_the_inputs_gave_nothing(project, capsys):
+    spec = project(OFFLINE.replace("[docs]", "[records.jsonl]"))
+    record = {"body": "The Golden Spike was driven at Promontory Summit on May 10, 1869, by Leland Stanford."}
+    (spec.parent / "records.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    assert main(["build", str(spec)]) == 1
+    err = capsys.readouterr().err
+    assert "NOT RELEASED: no chunk was read from the inputs" in err and "needs a `text` string" in err
+    refused = json.loads((spec.parent / "out.failed" / "gate_failures.json").read_text(encoding="utf-8"))
+    assert refused["reason"].startswith("no chunk was read from the inputs")
+
+
+def test_a_missing_prompt_file_is_named_with_the_ones_there(project, capsys):
+    spec = project(MINIMAL_SPEC.replace("prompt: generate.yaml", "prompt: generat.yaml"))
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert "steps[1].prompt: prompt file not found" in err
+    assert "did you mean generate.yaml?" in err
+
+
+def test_a_prompt_name_like_none_there_lists_the_folder(project, capsys):
+    spec = project(MINIMAL_SPEC.replace("prompt: generate.yaml", "prompt: judge.yaml"))
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert "holds: filter.yaml, generate.yaml, verify.yaml" in err and "did you mean" not in err
+
+
+def test_a_wrong_prompts_dir_is_named_as_the_folder_to_fix(project, capsys):
+    spec = project(MINIMAL_SPEC, prompts_dir="promts")
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert "check prompts_dir, relative to the spec file" in err
