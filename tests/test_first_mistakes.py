@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import MINIMAL_SPEC
+from conftest import MINIMAL_SPEC, llm_spec
 
 from corrigenda.cli import main
 
@@ -82,3 +82,33 @@ def test_a_wrong_prompts_dir_is_named_as_the_folder_to_fix(project, capsys):
     assert main(["validate", str(spec)]) == 2
     err = capsys.readouterr().err
     assert "check prompts_dir, relative to the spec file" in err
+
+
+def _from_environment(text: str) -> str:
+    """The shipped spec's way: a base_url in the spec that CORRIGENDA_BASE_URL overrides."""
+    return text.replace("    base_url: ", "    base_url_env: CORRIGENDA_BASE_URL\n    base_url: ")
+
+
+def test_a_wrong_url_from_the_environment_names_the_variable_not_the_spec(project, fake_server, capsys, monkeypatch):
+    """Editing the spec's base_url changes nothing while CORRIGENDA_BASE_URL overrides it: the advice says so."""
+    spec = project(_from_environment(llm_spec(fake_server.base_url)))
+    monkeypatch.setenv("CORRIGENDA_BASE_URL", fake_server.base_url.removesuffix("/v1"))
+    assert main(["plan", str(spec), "--probe"]) == 3
+    err = capsys.readouterr().err
+    assert (
+        f"set CORRIGENDA_BASE_URL (the environment variable that overrides models.small.base_url and "
+        f"models.large.base_url) to {fake_server.base_url}"
+    ) in err
+    monkeypatch.setenv("CORRIGENDA_BASE_URL", fake_server.base_url)  # doing what it says
+    assert main(["plan", str(spec), "--probe"]) == 0
+    assert fake_server.count == 0  # nothing was paid for
+
+
+def test_a_url_written_in_the_spec_is_still_named_as_the_spec_field(project, fake_server, capsys, monkeypatch):
+    monkeypatch.delenv("CORRIGENDA_BASE_URL", raising=False)
+    url = fake_server.base_url.removesuffix("/v1")
+    spec = project(_from_environment(llm_spec(url)))
+    assert main(["plan", str(spec), "--probe"]) == 3
+    err = capsys.readouterr().err
+    assert f"set models.small.base_url and models.large.base_url to {fake_server.base_url}" in err
+    assert "CORRIGENDA_BASE_URL" not in err
