@@ -112,3 +112,19 @@ def test_a_url_written_in_the_spec_is_still_named_as_the_spec_field(project, fak
     err = capsys.readouterr().err
     assert f"set models.small.base_url and models.large.base_url to {fake_server.base_url}" in err
     assert "CORRIGENDA_BASE_URL" not in err
+
+
+def test_the_shipped_specs_advice_on_a_keyless_endpoint_is_what_a_build_accepts(monkeypatch, capsys):
+    """spec/correction.yaml said to leave the key unset for a keyless endpoint; a build refuses that (exit 2)."""
+    from conftest import REPO
+
+    spec = REPO / "spec" / "correction.yaml"
+    advice = next(line for line in spec.read_text(encoding="utf-8").splitlines() if "CORRIGENDA_API_KEY=" in line)
+    assert "any value" in advice
+    monkeypatch.delenv("CORRIGENDA_API_KEY", raising=False)
+    monkeypatch.setenv("CORRIGENDA_BASE_URL", "http://127.0.0.1:9/v1")
+    assert main(["build", str(spec), "--no-probe", "--out", str(REPO / "never-written")]) == 2
+    assert "CORRIGENDA_API_KEY is not set (for an endpoint that needs no key, set it to any value" in (
+        capsys.readouterr().err
+    )
+    assert not (REPO / "never-written").exists()
