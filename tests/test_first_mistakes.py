@@ -128,3 +128,11 @@ def test_the_shipped_specs_advice_on_a_keyless_endpoint_is_what_a_build_accepts(
         capsys.readouterr().err
     )
     assert not (REPO / "never-written").exists()
+
+
+def test_a_pattern_that_matches_nothing_is_called_a_pattern(project, capsys):
+    spec = project(OFFLINE.replace("[docs]", '["docs/**/*.pdf"]'))
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert "inputs.paths[0]: no file matches the pattern docs/**/*.pdf (relative to the spec file: " in err
+    assert "no such file or directory" not in err

@@ -157,8 +157,10 @@ def compile_spec(spec_file: Path, for_build: bool = False) -> Compiled:
         if any(item["file"] == entry and item["reason"] == "not found" for item in report.skipped):
             looked = os.path.normpath(spec_dir.resolve() / entry)  # relative to the spec, not to where we run
             message = f"no such file or directory: {entry}" + ("" if looked == entry else f" (looked for {looked})")
+            if any(sign in entry for sign in "*?["):  # a glob is never a missing file: it matched nothing
+                message = f"no file matches the pattern {entry} (relative to the spec file: {looked})"
             problems.append(source.problem(["inputs", "paths", index], message))
-    if not files and not problems:  # an empty folder, a glob that matches nothing: a build would make nothing
+    if not files and not problems:  # an empty folder, or one of types not read: a build would make nothing
         problems.append(source.problem(["inputs", "paths"], _no_input_files(spec.inputs.types, report.skipped)))
     for item in report.unreadable:  # found but not readable (permissions, a symlink loop): say so before a run
         if item["reason"] != "not found":
