@@ -157,9 +157,9 @@ class Build:
         cache = base / self.plan.spec.output.cache
         self.ingest_store = IngestStore(store_path(cache))  # every shard replays the one store (ingest/store.py)
         self.reading = StoredReading(self.ingest_store, self.plan.spec.inputs, base)
-        cache = options.shard.cache_path(cache) if options.shard else cache
+        spec_cache, cache = cache, options.shard.cache_path(cache) if options.shard else cache
         self.release.check_location([cache, self.ingest_store.path, *self._sources()])  # before either is created
-        self.cache = CallCache(cache)
+        self.cache = CallCache(cache, fallback=spec_cache if options.shard else None)  # a shard pays for no call twice
         # Two builds (other --out folders, or other specs) sharing this cache would each pay for every call.
         self.cache_lock = BuildLock(cache.with_name(f".{cache.name}.lock"), cache)
         used = list(dict.fromkeys(step.model for step in self.plan.spec.steps))
