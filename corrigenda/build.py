@@ -157,9 +157,9 @@ class Build:
         cache = base / self.plan.spec.output.cache
         self.ingest_store = IngestStore(store_path(cache))  # every shard replays the one store (ingest/store.py)
         self.reading = StoredReading(self.ingest_store, self.plan.spec.inputs, base)
-        cache = options.shard.cache_path(cache) if options.shard else cache
+        spec_cache, cache = cache, options.shard.cache_path(cache) if options.shard else cache
         self.release.check_location([cache, self.ingest_store.path, *self._sources()])  # before either is created
-        self.cache = CallCache(cache)
+        self.cache = CallCache(cache, fallback=spec_cache if options.shard else None)  # a shard pays for no call twice
         # Two builds (other --out folders, or other specs) sharing this cache would each pay for every call.
         self.cache_lock = BuildLock(cache.with_name(f".{cache.name}.lock"), cache)
         used = list(dict.fromkeys(step.model for step in self.plan.spec.steps))
@@ -525,6 +525,13 @@ class Build:
             return f"max_usd ${self.budget.cap:g} reached after ${self.budget.spent:.4f}: some chunks were not built"
         if problems:
             return f"{len(problems)} record problem(s) broke the schema gate"
+        if not records and not counts.get("chunks"):  # say where to look: the inputs, not the models
+            return (
+                "no chunk was read from the inputs (the ingestion lines and ingestion_report.json say why: "
+                "a .jsonl line needs a `text` string, a document at least inputs.min_chunk_tokens tokens)"
+            )
+        if not records and counts.get("unsuitable") == counts.get("chunks"):
+            return f"no conversation was generated: the filter found all {counts['chunks']} chunk(s) unsuitable"
         if not records:
             return "no conversation was generated"
         limit = self.plan.spec.output.max_failed_fraction

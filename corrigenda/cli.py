@@ -1,7 +1,5 @@
-"""The `corrigenda` command. Exit codes are in `corrigenda.errors`: 0 success, 1 the dataset failed its gate, 2 bad
-spec, input or option, 3 an endpoint is unreachable, 130 interrupted (141: the reader of its output went away, as
-in `corrigenda show OUT | head`). Every user-caused condition is a
-`CorrigendaError`, printed by the one handler in `main`."""
+"""The `corrigenda` command. Every user-caused condition is a `CorrigendaError` (exit codes in `corrigenda.errors`),
+printed by the one handler in `main`; `--help` tells the user the same exit codes as the README."""
 
 from __future__ import annotations
 
@@ -22,6 +20,21 @@ from corrigenda.machine import build_json, check_json, emit, error_json, plan_js
 from corrigenda.runtime.shard import Shard
 
 EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader closed the pipe
+
+DESCRIPTION = """\
+Turn documents into self-correction training data (Axolotl input_output).
+Start with `corrigenda validate SPEC`, then `corrigenda plan SPEC` (what it
+will cost), then `corrigenda build SPEC`; README.md explains the spec.
+
+exit codes:
+  0    success
+  1    the dataset failed its gate: nothing released (see OUT.failed/)
+  2    bad spec, input, option, cache or output location: fix it and rerun
+  3    an endpoint is unreachable or refuses us: rerun once it is fixed
+  4    the spending cap max_usd was reached: raise it and rerun
+  130  interrupted
+  141  the reader of the output went away (`corrigenda show OUT | head`)"""
+SPEC_HELP = "the spec .yaml file, e.g. spec/offline.yaml"
 
 
 def _console() -> Console:
@@ -276,16 +289,18 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="corrigenda", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="corrigenda", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"corrigenda {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     validate = commands.add_parser("validate", help="load, validate and compile a spec")
-    validate.add_argument("spec")
+    validate.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     validate.set_defaults(run=cmd_validate)
 
     plan = commands.add_parser("plan", help="show the plan and what it will cost before spending")
-    plan.add_argument("spec")
+    plan.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     plan.add_argument("--json", action="store_true", help="print the plan, its estimate and warnings as JSON")
     plan.add_argument(
         "--probe",
@@ -295,9 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     plan.set_defaults(run=cmd_plan)
 
     build = commands.add_parser("build", help="run the pipeline and write a schema-gated release directory")
-    build.add_argument("spec")
-    build.add_argument("--out", help="release directory (default: the spec's output.dir)")
-    build.add_argument("--limit", type=positive_int, help="only the first N chunks (N >= 1): a cheap preview")
+    build.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
+    build.add_argument("--out", metavar="DIR", help="release directory (default: the spec's output.dir)")
+    build.add_argument(
+        "--limit", type=positive_int, metavar="N", help="only the first N chunks (N >= 1): a cheap preview"
+    )
     build.add_argument("--offline", action="store_true", help="answer every call from the cache; fail on a miss")
     build.add_argument(
         "--resume",

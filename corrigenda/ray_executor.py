@@ -22,6 +22,7 @@ import asyncio
 import dataclasses
 import math
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,8 @@ def run_shard(spec_file: str, index: int, count: int, options: dict[str, Any], b
 
     with Pusher(send, build):
         result = build.run()
-    return {"cache": str(result.out_dir), "requests": result.requests, "counts": result.counts}
+    asked = {u.name: (u.requests_this_run, u.cached_calls) for u in result.usage}  # the driver reports these
+    return {"cache": str(result.out_dir), "requests": result.requests, "counts": result.counts, "asked": asked}
 
 
 GROUP_BYTES = 1 << 20  # text files are read together, a task per MiB of them, so a task is worth its start
@@ -172,6 +174,7 @@ def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
     from corrigenda.runtime.cache_merge import merge_caches
     from corrigenda.runtime.probe import probe
 
+    started = time.monotonic()
     if options.batch:
         raise UsageError(
             "--ray cannot run a batch build (a batch belongs to the cache that sent it, and shard caches are merged)",
@@ -208,5 +211,10 @@ def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
     merge_caches([Path(shard["cache"]) for shard in shards], cache)
     release = Build(compiled, dataclasses.replace(options, offline=True, probe=False, resume=True))
     result = release.run()
+    # What this run asked is what the shards asked (the release only replays their answers), in the time it all took.
     result.requests = sum(shard["requests"] for shard in shards)
+    for usage in result.usage:
+        usage.requests_this_run = sum(shard["asked"].get(usage.name, (0, 0))[0] for shard in shards)
+        usage.cached_calls = sum(shard["asked"].get(usage.name, (0, 0))[1] for shard in shards)
+    result.wall_s = time.monotonic() - started
     return release, result

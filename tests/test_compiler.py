@@ -54,7 +54,8 @@ def test_unknown_key(project, capsys):
     spec = project(MINIMAL_SPEC.replace("    model: small-model\n", "    model: small-model\n    colour: red\n"))
     code, lines = validate(spec, capsys)
     assert code == 2
-    assert lines == [f"{spec}:{line_of(spec, 'colour')}:5: models.small.colour: unknown key"]
+    where = f"{spec}:{line_of(spec, 'colour')}:5: models.small.colour"
+    assert lines == [f"{where}: unknown key (schemas/spec.schema.json lists every key)"]
 
 
 def test_wrong_type(project, capsys):

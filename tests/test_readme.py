@@ -245,3 +245,20 @@ def test_ci_workflow_blocks_run_valid_corrigenda_commands():
                         parser.parse_args(words[1:])
                         seen += 1
     assert seen >= 3
+
+
+def test_the_readmes_axolotl_configs_match_what_a_release_writes_and_axolotl_reads(scratch, ran):
+    """Axolotl's input_output trains a `label: false` segment unless `train_on_inputs: false`; the README's config must
+    say so, and every setting it shows for a file is the one the release's own axolotl_config.yaml gives it."""
+    written = (scratch / "out" / "axolotl_config.yaml").read_text(encoding="utf-8")
+    settings = {line.lstrip("#- ").split("  #")[0].strip() for line in written.splitlines()}
+    configs = [block for block in readme_blocks() if block.language == "yaml" and "datasets" in (_yaml(block) or {})]
+    for block in configs:
+        config = _yaml(block)
+        for entry in config["datasets"]:
+            if entry["type"] == "input_output":
+                assert config.get("train_on_inputs") is False, f"{block}: input_output needs train_on_inputs: false"
+            assert f'path: "{(scratch / entry["path"]).resolve()}"' in settings, f"{block}: {entry['path']}"
+            for key, value in entry.items():
+                if key != "path":
+                    assert f"{key}: {value}" in settings, f"{block}: {key}: {value} is not what the release writes"

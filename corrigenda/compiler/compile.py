@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from corrigenda.compiler.plan import InputFile, Plan, PromptText
 from corrigenda.compiler.spec import INPUT_VARIABLES, STEP_OUTPUTS, Spec
 from corrigenda.digest import file_sha256
 from corrigenda.emit.segmenter import Conversation, TemplateShapeError, segment
-from corrigenda.ingest.corpus import IngestionReport, discover, display_path
+from corrigenda.ingest.corpus import EXTENSIONS, IngestionReport, discover, display_path
 from corrigenda.resources import data_dir
 from corrigenda.templating import PromptError, PromptFile, compiled, load_prompt
 
@@ -156,7 +157,11 @@ def compile_spec(spec_file: Path, for_build: bool = False) -> Compiled:
         if any(item["file"] == entry and item["reason"] == "not found" for item in report.skipped):
             looked = os.path.normpath(spec_dir.resolve() / entry)  # relative to the spec, not to where we run
             message = f"no such file or directory: {entry}" + ("" if looked == entry else f" (looked for {looked})")
+            if any(sign in entry for sign in "*?["):  # a glob is never a missing file: it matched nothing
+                message = f"no file matches the pattern {entry} (relative to the spec file: {looked})"
             problems.append(source.problem(["inputs", "paths", index], message))
+    if not files and not problems:  # an empty folder, or one of types not read: a build would make nothing
+        problems.append(source.problem(["inputs", "paths"], _no_input_files(spec.inputs.types, report.skipped)))
     for item in report.unreadable:  # found but not readable (permissions, a symlink loop): say so before a run
         if item["reason"] != "not found":
             effect = "the build stops" if spec.inputs.on_unreadable == "strict" else "skipped"
@@ -184,6 +189,32 @@ def compile_spec(spec_file: Path, for_build: bool = False) -> Compiled:
     return Compiled(plan, warnings, prompt_files)
 
 
+def _prompts_there(path: Path) -> str:
+    """What the prompts folder does hold: the file meant, or the folder meant (prompts_dir), is then plain."""
+    if not path.parent.is_dir():
+        return f" (no folder {path.parent}: check prompts_dir, relative to the spec file)"
+    there = sorted(p.name for p in path.parent.iterdir() if p.suffix in (".yaml", ".yml", ".txt"))
+    stems = {Path(name).stem: name for name in there}  # compare "verfy" with "verify", not the shared ".yaml"
+    close = difflib.get_close_matches(path.stem, list(stems), n=1, cutoff=0.75)
+    if close:
+        return f"; did you mean {stems[close[0]]}?"
+    return f"; {path.parent} holds: {', '.join(there[:8]) or 'no prompt files'}"
+
+
+def _no_input_files(types: tuple[str, ...], skipped: list[dict[str, str]]) -> str:
+    """Why nothing would be read, with what was passed over, so the fix (another path, another type) is plain."""
+    passed_over = [f"{item['file']} ({item['reason']})" for item in skipped]
+    shown = "; passed over: " + ", ".join(passed_over[:5]) + (" ..." if len(passed_over) > 5 else "")
+    readable = {f"unsupported type {suffix}" for suffix, kind in EXTENSIONS.items() if kind not in types}
+    fix = "point inputs.paths at your documents"
+    if any(item["reason"] in readable for item in skipped):  # a type corrigenda reads, left out of inputs.types
+        fix += ", or add their type to inputs.types"
+    return (
+        f"no input file found: these paths hold no file of the types read ({', '.join(types)})"
+        f"{shown if passed_over else ''}; {fix}"
+    )
+
+
 def _check_llm_step(
     spec: Spec,
     source: SourceMap,
@@ -202,7 +233,7 @@ def _check_llm_step(
         prompt = load_prompt(path)
     except PromptError as exc:
         if not path.exists():
-            return [source.problem([*here, "prompt"], f"prompt file not found: {path}")]
+            return [source.problem([*here, "prompt"], f"prompt file not found: {path}{_prompts_there(path)}")]
         return [Problem(str(exc.file), exc.line, 1, dotted([*here, "prompt"]), exc.message)]
     prompt_files[step.name] = prompt
     for name in sorted(prompt.variables - available):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+import types
 from pathlib import Path
-from typing import Any
+from typing import Any, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -42,10 +44,47 @@ def read_yaml(path: Path) -> Any:
         raise SpecError([Problem(str(path), 1, 1, "<yaml>", f"invalid YAML: {exc}")]) from exc
 
 
+def _inner(annotation: Any, part: Any) -> Any:
+    """The type one step down a validation error's location: a model's field, a list's item, a mapping's value."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(part) if isinstance(part, str) else None
+        return field.annotation if field else None
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin in (Union, types.UnionType):
+        return next((found for arg in args if (found := _inner(arg, part)) is not None), None)
+    if origin is dict:
+        return args[1]
+    if origin in (list, tuple) and args:
+        return args[0]
+    return None
+
+
+def _keys_at(location: tuple[Any, ...]) -> list[str]:
+    """The keys the spec allows where an unknown key was found (empty when the place cannot be told)."""
+    annotation: Any = Spec
+    for part in location:
+        annotation = _inner(annotation, part)
+    models = [annotation] if isinstance(annotation, type) else list(get_args(annotation))
+    return [
+        key
+        for model in models
+        if isinstance(model, type) and issubclass(model, BaseModel)
+        for key in model.model_fields
+    ]
+
+
+def _unknown_key(location: tuple[Any, ...]) -> str:
+    """A typo is the commonest unknown key: name the key that was meant, or where every key is listed."""
+    close = difflib.get_close_matches(str(location[-1]), _keys_at(location[:-1]), n=1, cutoff=0.6)
+    if close:
+        return f"unknown key; did you mean `{close[0]}`?"
+    return "unknown key (schemas/spec.schema.json lists every key)"
+
+
 def _message(error: dict[str, Any]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        return "unknown key"
+        return _unknown_key(tuple(error["loc"]))
     if kind == "missing":
         return f"required key `{error['loc'][-1]}` is missing"
     message = str(error["msg"])

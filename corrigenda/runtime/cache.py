@@ -97,15 +97,19 @@ def _short_file(path: Path) -> str | None:
 class CallCache:
     """A real SQLite database; one connection, used from the event loop's thread only."""
 
-    def __init__(self, path: Path, writable: bool = True):
+    def __init__(self, path: Path, writable: bool = True, fallback: Path | None = None):
         _prepare_folder(path)
         self.path, self.writable = path, writable
+        self.fallback: CallCache | None = None  # set below, once this cache is open
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise CacheError(f"the cache at {path} cannot be opened: {exc}", "make its folder writable") from None
         try:
             self._open()
+            # A shard's own cache over the spec's: answers a build there already paid for are copied, not asked again.
+            if fallback is not None and fallback.is_file() and fallback.resolve() != path.resolve():
+                self.fallback = CallCache(fallback, writable=False)
         except BaseException:
             self._db.close()
             raise
@@ -155,6 +159,22 @@ class CallCache:
             self._db.execute("ROLLBACK")
 
     def get(self, key: str) -> dict[str, Any] | None:
+        """The stored answer, or None; one only the fallback holds is copied here first, so this cache ends complete."""
+        answer = self._get(key)
+        if answer is None and self.fallback is not None and (answer := self.fallback._get(key)) is not None:
+            self._copy("calls", "key, step, item, model, response, created", [key])
+        return answer
+
+    def _copy(self, table: str, columns: str, keys: list[str]) -> None:
+        """Rows of the fallback's `table`, as they are there (the first answer for a call is the one that counts).
+        Item results are not taken from the fallback: their steps run here, so each of their calls is copied."""
+        assert self.fallback is not None
+        marks = ",".join("?" * len(keys))
+        rows = self.fallback._db.execute(f"SELECT {columns} FROM {table} WHERE key IN ({marks})", keys).fetchall()
+        places = ",".join("?" * len(columns.split(",")))
+        self._db.executemany(f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({places})", rows)
+
+    def _get(self, key: str) -> dict[str, Any] | None:
         """The stored answer, or None. SQLite keeps no checksum of a row's text, so a damaged row can pass the check on
         open; one that no longer decodes is a miss (asked again and overwritten), never a crash mid-run."""
         try:
@@ -212,4 +232,6 @@ class CallCache:
         return self._db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
 
     def close(self) -> None:
+        if self.fallback is not None:
+            self.fallback.close()
         self._db.close()

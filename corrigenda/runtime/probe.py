@@ -91,8 +91,14 @@ def _labels(group: list[Target]) -> str:
 
 
 def _fields(group: list[Target], setting: str) -> str:
-    """The spec fields to change for the whole group: "models.small.base_url and models.large.base_url"."""
-    return " and ".join(f"models.{target.name}.{setting}" for target in group)
+    """The spec fields to change for the whole group: "models.small.base_url and models.large.base_url"; for a URL
+    taken from `base_url_env`, that variable, since editing the spec's base_url would change nothing."""
+    fields = " and ".join(f"models.{target.name}.{setting}" for target in group)
+    if setting == "base_url":
+        names = {t.model.base_url_env for t in group if t.model.base_url_env and os.environ.get(t.model.base_url_env)}
+        if names:
+            return f"{' and '.join(sorted(names))} (the environment variable that overrides {fields})"
+    return fields
 
 
 def _key(model: ModelSpec) -> str | None:
