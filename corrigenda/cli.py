@@ -46,6 +46,11 @@ def _print_unreadable(violations: list[str]) -> None:
         print(f"unreadable input (inputs.on_unreadable is strict): {violation}", file=sys.stderr)
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 record', '2 records': a count a user reads."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def positive_int(text: str) -> int:
     """`--limit`, `-n`: a whole number of at least 1. Zero must not mean "everything": on a paid endpoint a trap."""
     try:
@@ -259,9 +264,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         if tokens.boundary_mismatches and args.strict_boundaries:
             return EXIT_GATE
     if not result.ok:
-        print(f"{args.path}: FAILED ({len(result.problems)} problems in {result.records} records)", file=sys.stderr)
+        found = f"{plural(len(result.problems), 'problem')} in {plural(result.records, 'record')}"
+        print(f"{args.path}: FAILED ({found})", file=sys.stderr)
         return EXIT_GATE
-    print(f"{args.path}: ok ({result.records} records)")
+    print(f"{args.path}: ok ({plural(result.records, 'record')})")
     return EXIT_OK
 
 
@@ -362,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(run=cmd_check)
 
     show = commands.add_parser("show", help="print a release's conversations, the masked span marked")
-    show.add_argument("out", help="release directory")
+    show.add_argument("out", metavar="OUT", help="release directory")
     show.add_argument("-n", type=positive_int, default=3, help="how many (default 3)")
     show.add_argument("--rejected", action="store_true", help="rejected and unsuitable items, with their reasons")
     show.add_argument("--failed", action="store_true", help="failed items, with their reasons")
@@ -372,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     axolotl = commands.add_parser(
         "axolotl-config", help="print a moved or copied release's Axolotl settings with paths to where it is now"
     )
-    axolotl.add_argument("out", help="release directory")
+    axolotl.add_argument("out", metavar="OUT", help="release directory")
     axolotl.set_defaults(run=cmd_axolotl_config)
 
     from corrigenda.review.command import add_parser as add_diff

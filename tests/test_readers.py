@@ -313,7 +313,7 @@ def test_jsonl_bad_lines_are_reported_and_good_ones_kept(tmp_path: Path):
         "r.jsonl:2: `text` is not a string (got int)",
         "r.jsonl:3: not valid JSON (Expecting property name enclosed in double quotes)",
         "r.jsonl:4: not a JSON object (got list)",
-        "r.jsonl:5: no `text` key",
+        "r.jsonl:5: no `text` key (keys found: `title`)",
     ]
 
 

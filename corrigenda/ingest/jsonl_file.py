@@ -58,7 +58,8 @@ def read_jsonl(path: Path, source: str, bad_line: Callable[[int, str], None]) ->
                 bad_line(number, f"not a JSON object (got {type(record).__name__})")
                 continue
             if "text" not in record:
-                bad_line(number, "no `text` key")
+                found = ", ".join(f"`{key}`" for key in list(record)[:8]) or "none"
+                bad_line(number, f"no `text` key (keys found: {found})")
                 continue
             if not isinstance(record["text"], str):
                 bad_line(number, f"`text` is not a string (got {type(record['text']).__name__})")
