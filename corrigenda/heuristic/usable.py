@@ -16,7 +16,8 @@ STARTS_AS_HEADING = re.compile(
 )
 PARAGRAPH_NUMBER = re.compile(r"(?:^|\s)[A-Z]?\d{1,2}-\d{1,3}\.(?:\s|$)")
 FORM_FIELD = re.compile(r"\b[A-Z][\w ]{0,20}:\s*(?:_|\[ ?\]|☐)")
-CODE = re.compile(r"==|!=|<=|>=|[{}`<>]|\w\(\)|\b\w+\.\w+\(")
+# A footnote or manual-page mark glued to a word ("commands(1)", "bash(1)") is markup too.
+CODE = re.compile(r"==|!=|<=|>=|[{}`<>]|\w\(\d*\)|\b\w+\.\w+\(")
 # Ends on an initial, a lone list number or a page number: a citation or a glued fragment ("... Greenfield, K.R.").
 FRAGMENT_END = re.compile(r"(?:\b[A-Z]\.|\s\d{1,3}\.)$")
 OCR_JUNK = re.compile(r"\*\w|\b\d+[A-Z]{3,}|[A-Z]{3,}\d")
