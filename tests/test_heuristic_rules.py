@@ -360,19 +360,25 @@ def test_literals_quoted_as_code_in_manuals_are_not_asked_about():
         "Invalid dates like '2019-02-29' or times like '24:00' are rejected by the parser here.",
         "For example '-perm g=w' will only match files that have mode 0020 and no other bit set.",
         "Only the lines that differ between file 1 and the other files are shown in this format.",
+        "A NUM of −1 is treated as infinity and the program does not stop; this is the default.",
     ):
         assert not any(kind in ("number", "year") for kind in _kinds(sentence).values()), sentence
     # Outside the quotes, and beside an apostrophe, a count is still a count.
     assert _kinds("Don't run 'find' as root: it compares the 2 trees it is given.") == {"2": "number"}
 
 
-def test_a_footnote_mark_or_an_unclosed_parenthesis_does_not_reach_a_question():
+def test_a_footnote_mark_an_unclosed_parenthesis_or_glued_entries_do_not_reach_a_question():
     text = (
         "This is done with a loop rather than with some 80 ‘s’ commands(1): first we convert units to letters. "
         "(For bases greater than 16 the digits are printed as numbers.) The rest of the output is plain text."
     )
     statements = [c.sentence for c in candidates(text, FactPool.from_texts([text]))]
     assert statements == ["For bases greater than 16 the digits are printed as numbers."]
+    glued = (
+        "If no such line was found, the program will exit with status 42. ‘/^foo/’ is an address for the lines. "
+        "'S' second (00..61). There is a fractional part. '@' seconds since Jan. 1, 1970, 00:00 GMT, with a part."
+    )
+    assert candidates(glued, FactPool.from_texts([glued])) == []  # entries glued at a quote that did not split
 
 
 def test_sizes_in_bytes_and_bits_are_mistaken_for_another_power_of_two():

@@ -26,7 +26,7 @@ YEAR = re.compile(r"(?<![\w.,\-/#+–—\[=\\])(1[0-9]{3}|20[0-9]{2})(?![\w\-/�
 # Not a quantity when glued to code or markup: "?1", "\\0", "[0]", "len=0", "_1", "24:00", a quoted literal ("5",
 # '1,$', ‘1’).
 NUMBER = re.compile(
-    r"(?<![\w.,:\-/$£€#+–—(?\\\[=_\"'‘])(\d{1,3}(?:,\d{3})+|\d{1,4})(?:\.(\d+))?(?![\w\-/%–—+)\]\\=_\"]|[.,]\d)"
+    r"(?<![\w.,:\-−/$£€#+–—(?\\\[=_\"'‘])(\d{1,3}(?:,\d{3})+|\d{1,4})(?:\.(\d+))?(?![\w\-/%–—+)\]\\=_\"]|[.,]\d)"
 )
 # A number right beside another is a table row or a numbered heading ("Since: 1.6 4.1 Auxiliary functions").
 BESIDE_A_NUMBER_BEFORE = re.compile(r"\d[ \t]$")
