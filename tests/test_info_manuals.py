@@ -127,6 +127,7 @@ def test_a_default_build_of_an_info_manual_counts_its_navigation_and_asks_nothin
     (tmp_path / "samples" / "widget.txt").write_text(PREAMBLE + TOP + GEARS * 3 + LICENCE + TAGS, encoding="utf-8")
     assert main(["build", str(spec), "--out", str(tmp_path / "out")]) == 0
     text = (tmp_path / "out" / "axolotl_correction_conversations.json").read_text(encoding="utf-8")
+    assert "GNU Widget" in text  # a record was released, named by the manual's own title
     for furniture in ("Node:", "Menu", "Front-Cover", "makeinfo"):
         assert furniture not in text
     report = json.loads((tmp_path / "out" / "ingestion_report.json").read_text(encoding="utf-8"))
