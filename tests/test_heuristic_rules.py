@@ -31,6 +31,11 @@ def _ask(text: str, title: str = "", sample: int = 0):
     return parse_tagged_conversation(write_conversation(text, title, pool, sample)), pool
 
 
+def _wrong_values(text: str) -> dict[str, str]:
+    """Each askable value of `text` and the mistake made for it."""
+    return {c.fact.value: c.wrong for c in candidates(text, FactPool.from_texts([text]))}
+
+
 def _kinds(sentence: str) -> dict[str, str]:
     return {f.value: f.kind for f in facts_in(sentence)}
 
@@ -279,8 +284,7 @@ def test_organisations_are_swapped_for_one_of_the_same_sort_and_round_figures_fo
         "Meetings generally last no more than 30 minutes for each company. "
         "The range took 37 minutes to clear after the last firing order."
     )
-    pool = FactPool.from_texts([text])
-    swaps = {c.fact.value: c.wrong for c in candidates(text, pool)}
+    swaps = _wrong_values(text)
     assert swaps["National Training Center"] == "Joint Readiness Training Center"
     assert swaps["30"] != "37" and swaps["30"][-1] in "05"
 
@@ -342,3 +346,56 @@ def test_a_person_is_not_swapped_for_one_the_pronouns_rule_out():
     assert swaps, "the names are asked about where no pronoun is in the way"
     for value, wrong, sentence in swaps:  # never "Queen Alice was sitting with his legs crossed"
         assert not ({"his", "he", "her", "she"} & set(sentence.split())), (value, wrong, sentence)
+
+
+def test_literals_quoted_as_code_in_manuals_are_not_asked_about():
+    """Info manuals quote code in '...' or ‘...’: the blank in '-maxdepth ____' or 'sink.~____~' asks for a literal."""
+    for sentence in (
+        "The '-maxdepth 1' option prevents 'find' from wasting time searching any subdirectories.",
+        "A traditional timestamp like 'Thu Feb 21 23:30:39 2002' is used in the C locale.",
+        "The backups of a file would be called, successively, 'sink.~1~' and so on, in that order.",
+        "This one is not the case, because ‘-l 0’ is equivalent to the infinite recursion option.",
+        "This is equivalent to the address range '1,$' in every version of the editor.",
+        "If the character of this variable’s value is ‘1’, do not consider the operand to be an option.",
+        "Invalid dates like '2019-02-29' or times like '24:00' are rejected by the parser here.",
+        "For example '-perm g=w' will only match files that have mode 0020 and no other bit set.",
+        "Only the lines that differ between file 1 and the other files are shown in this format.",
+        "A NUM of −1 is treated as infinity and the program does not stop; this is the default.",
+    ):
+        assert not any(kind in ("number", "year") for kind in _kinds(sentence).values()), sentence
+    # Outside the quotes, and beside an apostrophe, a count is still a count.
+    assert _kinds("Don't run 'find' as root: it compares the 2 trees it is given.") == {"2": "number"}
+
+
+def test_a_footnote_mark_an_unclosed_parenthesis_or_glued_entries_do_not_reach_a_question():
+    text = (
+        "This is done with a loop rather than with some 80 ‘s’ commands(1): first we convert units to letters. "
+        "(For bases greater than 16 the digits are printed as numbers.) The rest of the output is plain text."
+    )
+    statements = [c.sentence for c in candidates(text, FactPool.from_texts([text]))]
+    assert statements == ["For bases greater than 16 the digits are printed as numbers."]
+    glued = (
+        "If no such line was found, the program will exit with status 42. ‘/^foo/’ is an address for the lines. "
+        "'S' second (00..61). There is a fractional part. '@' seconds since Jan. 1, 1970, 00:00 GMT, with a part."
+    )
+    assert candidates(glued, FactPool.from_texts([glued])) == []  # entries glued at a quote that did not split
+
+
+def test_sizes_in_bytes_and_bits_are_mistaken_for_another_power_of_two():
+    text = (
+        "The suffix always considers blocks to be 512 bytes, whatever the system uses. "
+        "The host integer word size is usually 4 bytes on the machines in use today. "
+        "Otherwise they are units of 1024 bytes, as on most other systems in use. "
+        "Some scripts have been written for 664 different systems over the years."
+    )
+    wrong = _wrong_values(text)
+    assert wrong["512"] in ("256", "1024") and wrong["4"] in ("2", "8") and wrong["1024"] in ("512", "2048")
+    assert _kinds("Otherwise they are units of 1024 bytes, as on most other systems in use.") == {"1024": "number"}
+
+
+def test_a_zero_before_a_plural_noun_is_not_mistaken_for_one():
+    text = "If the file does exist when the program is run, it is truncated to 0 bytes at once."
+    pool = FactPool.from_texts([text])
+    for sample in range(3):
+        conversation = parse_tagged_conversation(write_conversation(text, "", pool, sample))
+        assert "truncated to 1 bytes" not in conversation.flawed_answer

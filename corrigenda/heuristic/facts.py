@@ -23,9 +23,10 @@ from corrigenda.heuristic.usable import is_table_or_form, usable_sentence
 
 T = TypeVar("T")
 YEAR = re.compile(r"(?<![\w.,\-/#+–—\[=\\])(1[0-9]{3}|20[0-9]{2})(?![\w\-/–—+\]\\=]|[.,]\d)")
-# Not a quantity when glued to code or markup: "?1", "\\0", "[0]", "len=0", "_1", a quoted literal ("5").
+# Not a quantity when glued to code or markup: "?1", "\\0", "[0]", "len=0", "_1", "24:00", a quoted literal ("5",
+# '1,$', ‘1’).
 NUMBER = re.compile(
-    r"(?<![\w.,\-/$£€#+–—(?\\\[=_\"])(\d{1,3}(?:,\d{3})+|\d{1,4})(?:\.(\d+))?(?![\w\-/%–—+)\]\\=_\"]|[.,]\d)"
+    r"(?<![\w.,:\-−/$£€#+–—(?\\\[=_\"'‘])(\d{1,3}(?:,\d{3})+|\d{1,4})(?:\.(\d+))?(?![\w\-/%–—+)\]\\=_\"]|[.,]\d)"
 )
 # A number right beside another is a table row or a numbered heading ("Since: 1.6 4.1 Auxiliary functions").
 BESIDE_A_NUMBER_BEFORE = re.compile(r"\d[ \t]$")
@@ -40,8 +41,10 @@ RANGE_BEFORE = re.compile(
     r"\b(?:from|between)\s*$",
     re.IGNORECASE,
 )
-# A year-like number that is a clock time or a count: "At 1430 hours", "1012 percent".
-NOT_A_YEAR_AFTER = re.compile(r"^\s*(?:hours|hrs|hour|percent|per\b|%|Z\b|local|miles|meters|feet|km|kilometers)")
+# A year-like number that is a clock time or a count: "At 1430 hours", "1012 percent", "1024 bytes".
+NOT_A_YEAR_AFTER = re.compile(
+    r"^\s*(?:hours|hrs|hour|percent|per\b|%|Z\b|local|miles|meters|feet|km|kilometers|bytes?\b|bits?\b|[KMG]i?B\b)"
+)
 # Before a year: a preposition or a word of time ("in 1863", "the summer of 1944", "May 10, 1869"). A four-digit
 # number with none of these, followed by a lowercase word, is a count ("1200 soldiers"), not a year.
 YEAR_BEFORE = re.compile(
@@ -59,7 +62,7 @@ PARAGRAPH_NUMBER = re.compile(
     re.MULTILINE,
 )
 # Words before a number that make it an identifier (a form, standard, law, regulation or document number), not a
-# year or a quantity: "DA Form 2028", "STANAG 2020", "Public Law 2020", "AR 350-1", "page 12".
+# year or a quantity: "DA Form 2028", "STANAG 2020", "Public Law 2020", "AR 350-1", "page 12", "mode 0020".
 ID_WORDS = frozenset(
     "form forms stanag law laws no no. nos number numbers nr section sections sec article articles art regulation "
     "regulations standard standards iso pub publication page pages p p. pp pp. chapter chapters table tables figure "
@@ -67,7 +70,7 @@ ID_WORDS = frozenset(
     "items line lines code version model serial report annex appendix enclosure step phase level grade class room "
     "suite box route highway interstate exit tab block lot case docket bill resolution act memo memorandum "
     "circular bulletin manual field technical pamphlet exhibit exhibits attachment attachments tab sheet slide row "
-    "column lane task tasks".split()
+    "column lane task tasks file mode modes umask".split()
 )
 ACRONYM = re.compile(r"^[A-Z][A-Z0-9&/]{1,}$")
 # Capitalised only because they start a sentence or a clause: never part of a name.
@@ -86,6 +89,12 @@ NUMBER_WORD = re.compile(
     rf"(?<!hundred and )(?<![\w-])(?:{'|'.join(NUMBER_WORDS)}|{'|'.join(w.title() for w in NUMBER_WORDS)})"
     rf"(?=\s+(?:[a-z]+\s+)?[a-z]+s\b)(?!\s+(?:hundred|thousand|million|or|to|and)\b)(?![\w-])"
 )
+# A size in bits or bytes: made of powers of two, so "512 bytes" is mistaken for 256 or 1024, never 664.
+DATA_UNIT_AFTER = re.compile(r"^\s*(?:bits?|bytes?|[KMGT]i?B|(?:kilo|mega|giga)(?:bytes?|bits?))\b")
+# A plural noun after the number: "0 bytes" cannot become "1 bytes".
+PLURAL_AFTER = re.compile(r"^\s+(?!does\b|goes\b)[a-z]{2,}[^s\W]s\b")
+QUOTE_OPEN = re.compile(r"(?:^|(?<=[\s(\[/]))['‘](?=\S)")
+QUOTE_CLOSE = re.compile(r"(?<=\S)['’](?=[\s.,;:!?)\]]|$)")
 # A year further than this from the true one is not a mistake a person would make.
 YEAR_SPAN = 25
 # How often one value may stand in as the wrong answer within one document: a value reused far more is a heading.
@@ -111,6 +120,8 @@ def sentences(text: str) -> list[str]:
     for piece in SENTENCE_END.split(text):
         sentence = " ".join(piece.split())
         sentence = re.sub(r"^(?:[#>*\-•]+|\d+[.)])\s+", "", sentence)
+        if sentence.startswith("(") and ")" not in sentence:
+            sentence = sentence[1:]  # a parenthesis's last sentence: its ")" went with the sentence break
         if sentence and "|" not in sentence:
             out.append(sentence)
     return out
@@ -166,6 +177,14 @@ def askable(sentence: str, fact: Fact) -> bool:
     return any(word[0].islower() and word.strip(",.;:").isalpha() for word in near)
 
 
+def in_quoted_span(sentence: str, start: int) -> bool:
+    """Whether `start` is inside single quotes ('...' or ‘...’), which manuals use for code and literal input
+    ("'Thu Feb 21 23:30:39 2002'", "'sink.~1~'"): an apostrophe ("don't") neither opens nor closes one."""
+    before = sentence[:start]
+    opening = [m.end() for m in QUOTE_OPEN.finditer(before)]
+    return bool(opening) and not QUOTE_CLOSE.search(before, opening[-1])
+
+
 def facts_in(sentence: str) -> list[Fact]:
     found: list[Fact] = []
     years = [
@@ -175,13 +194,15 @@ def facts_in(sentence: str) -> list[Fact]:
         and not NOT_A_YEAR_AFTER.match(sentence[m.end(1) :])
         and (YEAR_BEFORE.search(sentence[: m.start(1)]) or not re.match(r"\s+[a-z]", sentence[m.end(1) :]))
         and not _in_range(sentence, m.start(1), m.end(1))
+        and not in_quoted_span(sentence, m.start(1))
     ]
     found += years
     taken = {(f.start, f.end) for f in years}
     for match in NUMBER.finditer(sentence):
         if (match.start(), match.end()) in taken or (match.start(1), match.end(1)) in taken:
             continue
-        if NOT_A_YEAR_AFTER.match(sentence[match.end() :]) and len(match.group(0)) == 4:
+        after = sentence[match.end() :]
+        if NOT_A_YEAR_AFTER.match(after) and len(match.group(0)) == 4 and not DATA_UNIT_AFTER.match(after):
             continue  # a clock time ("1430 hours")
         if _is_identifier(sentence, match.start()):
             continue  # an identifier, or a year-like number: neither a quantity to ask about
@@ -197,6 +218,8 @@ def facts_in(sentence: str) -> list[Fact]:
             continue
         if sentence[match.end() : match.end() + 1] == "*":
             continue
+        if in_quoted_span(sentence, match.start()):
+            continue  # a literal in a quoted code span ("‘-l 0’", "'-maxdepth 1'"), not a quantity
         if BESIDE_A_NUMBER_BEFORE.search(sentence[: match.start()]) or BESIDE_A_NUMBER_AFTER.match(
             sentence, match.end()
         ):
@@ -268,6 +291,28 @@ def made_up_count_words(value: str, avoid: str) -> list[str]:
             if not re.search(rf"\b{word}\b", avoid, re.IGNORECASE):
                 out.append(word)
     return out
+
+
+def made_up_powers_of_two(value: str, avoid: str) -> list[str]:
+    """Sizes a power of two away ("4 bytes": 2 or 8), for a size that is itself a power of two."""
+    true = int(value.replace(",", ""))
+    options = [
+        *either_way((true // 2, true * 2), lambda v: v - true, "power", value, avoid),
+        *either_way((true // 4, true * 4), lambda v: v - true, "power", value, avoid),
+    ]
+    return [
+        text
+        for text in (_formatted(v, value) for v in options if v >= 1)
+        if not re.search(rf"(?<![\d,.]){re.escape(text)}", avoid)
+    ]
+
+
+def is_binary_size(fact: Fact, sentence: str) -> bool:
+    """A number of bits or bytes that is a power of two (2 and up): its mistakes are other powers of two."""
+    if fact.kind != "number" or not fact.value.replace(",", "").isdigit():
+        return False
+    true = int(fact.value.replace(",", ""))
+    return true >= 2 and true & (true - 1) == 0 and bool(DATA_UNIT_AFTER.match(sentence[fact.end :]))
 
 
 def made_up_numbers(value: str, avoid: str) -> list[str]:
@@ -374,10 +419,16 @@ class FactPool:
         """A value from the document if one is close, else (years and numbers) one made up nearby; never one that
         makes a statement the document itself makes."""
         made_up = {"year": made_up_years, "number": made_up_numbers}.get(fact.kind)
-        options = [self._from_document(fact, sentence, uses), *(made_up(fact.value, sentence) if made_up else [])]
+        if is_binary_size(fact, sentence):
+            options: list[str | None] = list(made_up_powers_of_two(fact.value, sentence))
+        else:
+            options = [self._from_document(fact, sentence, uses), *(made_up(fact.value, sentence) if made_up else [])]
+        plural = fact.kind == "number" and PLURAL_AFTER.match(sentence[fact.end :])
         for wrong in options:
             if wrong is None or not self._differs(fact, wrong):
                 continue
+            if plural and normalise_number(wrong) == 1:
+                continue  # "truncated to 1 bytes": the grammar gives the mistake away
             if sentence[: fact.start] + wrong + sentence[fact.end :] not in self.flat:
                 return wrong
         return None

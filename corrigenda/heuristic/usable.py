@@ -16,10 +16,14 @@ STARTS_AS_HEADING = re.compile(
 )
 PARAGRAPH_NUMBER = re.compile(r"(?:^|\s)[A-Z]?\d{1,2}-\d{1,3}\.(?:\s|$)")
 FORM_FIELD = re.compile(r"\b[A-Z][\w ]{0,20}:\s*(?:_|\[ ?\]|☐)")
-CODE = re.compile(r"==|!=|<=|>=|[{}`<>]|\w\(\)|\b\w+\.\w+\(")
+# A footnote or manual-page mark glued to a word ("commands(1)", "bash(1)") is markup too.
+CODE = re.compile(r"==|!=|<=|>=|[{}`<>]|\w\(\d*\)|\b\w+\.\w+\(")
 # Ends on an initial, a lone list number or a page number: a citation or a glued fragment ("... Greenfield, K.R.").
 FRAGMENT_END = re.compile(r"(?:\b[A-Z]\.|\s\d{1,3}\.)$")
 OCR_JUNK = re.compile(r"\*\w|\b\d+[A-Z]{3,}|[A-Z]{3,}\d")
+# A sentence end, then a quoted code item that did not split from it: table or list entries glued together
+# ("... exit with status 42. ‘/^foo/’ is a regular-expression address.", "There is a fractional part. '@' seconds").
+GLUED_ITEM = re.compile(r"[.!?]\s+['‘](?![A-Z])\S")
 BOILERPLATE = re.compile(r"intentionally left blank|distribution statement|approved for public release", re.I)
 # A running head glued to the start of a sentence: "Company Planning and Preparation commanders develop ...".
 LEADING_HEADING = re.compile(
@@ -84,6 +88,7 @@ def usable_sentence(sentence: str, furniture: frozenset[str] = frozenset()) -> b
         or FRAGMENT_END.search(sentence)
         or BOILERPLATE.search(sentence)
         or OCR_JUNK.search(sentence)
+        or GLUED_ITEM.search(sentence)
         or _shouting(sentence)
         or has_furniture(sentence, furniture)
     )

@@ -11,6 +11,7 @@ import charset_normalizer
 from corrigenda.ingest.cleaning import clean_text
 from corrigenda.ingest.document import Document, Unreadable, normalise
 from corrigenda.ingest.gutenberg import book_text
+from corrigenda.ingest.info import info_title, is_info, strip_info
 from corrigenda.ingest.pdf_repair import Vocabulary, join_hyphens, line_end_hyphens
 from corrigenda.ingest.titles import gutenberg_title, real_title
 
@@ -71,9 +72,9 @@ def heading_line(text: str) -> str:
 
 
 def plain_text(raw: str, counts: Counter[str]) -> str:
-    """The shared clean-up, then words broken at line ends mended: text saved from PDFs, man pages and wrapped
-    e-texts breaks them as PDF text does."""
-    text = normalise(clean_text(raw, counts))
+    """An Info manual's navigation removed, the shared clean-up, then words broken at line ends mended: text saved
+    from PDFs, man pages and wrapped e-texts breaks them as PDF text does."""
+    text = normalise(clean_text(strip_info(raw, counts), counts))
     if not line_end_hyphens(text):
         return text  # most text: the document's vocabulary costs as much as tokenizing it, so it is not built
     return join_hyphens(text, Vocabulary([text]), counts)
@@ -89,7 +90,11 @@ def read_text_file(path: Path, source: str) -> tuple[Document, str | None]:
     text = plain_text(raw, counts)
     if not text.strip():
         raise Unreadable("no text (only whitespace)")
-    title = markdown_title(text) if path.suffix.lower() == ".md" else gutenberg_title(text) or heading_line(text)
+    if path.suffix.lower() == ".md":
+        title = markdown_title(text)
+    else:
+        # An Info manual's first line after its navigation is a section heading ("1 Introduction"), not its title.
+        title = real_title(info_title(raw)) if is_info(raw) else gutenberg_title(text) or heading_line(text)
     text, cut = book_text(text)
     if cut:
         counts["project_gutenberg_lines"] += cut
