@@ -3,6 +3,12 @@ traceback."""
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
+import time
+
 import corrigenda.errors as errors
 from corrigenda.cli import main
 from corrigenda.compiler.diagnostics import SpecError
@@ -41,3 +47,30 @@ def test_cli_prints_a_spec_error_without_a_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert f"{spec}:" in err
+
+
+def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(tmp_path):
+    """The first seconds of every command import its modules; Ctrl-C there printed a KeyboardInterrupt traceback."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "corrigenda", "validate", str(tmp_path / "spec.yaml")],
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal's Ctrl-C finds it
+    )
+    time.sleep(0.4)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert "Traceback" not in err
+    assert child.returncode in (130, -signal.SIGINT)  # -SIGINT: before Python installed its handler at all
+    assert "interrupted" in err or child.returncode < 0
+
+
+def test_a_wrong_command_line_is_still_one_json_object_with_json(capsys):
+    assert main(["build", "spec.yaml", "--json", "--limit", "0"]) == 2
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert data["command"] == "build" and data["exit_code"] == 2 and not data["ok"]
+    assert "--limit" in data["error"]
+    assert "usage: corrigenda build" in captured.err  # the screen still shows argparse's usage line
+    assert main(["build", "spec.yaml", "--no-such-option"]) == 2
+    assert capsys.readouterr().out == ""  # without --json, nothing on stdout
