@@ -121,6 +121,25 @@ def test_a_read_only_cache_file_is_refused_before_any_request(llm_project, fake_
         (llm_project.root / CACHE).chmod(0o644)
 
 
+def test_a_cache_another_process_is_writing_says_so_not_make_it_writable(llm_project, fake_server, capsys, monkeypatch):
+    """A sqlite3 shell (or another corrigenda) holding a write transaction: after 30 s the build said "make it and
+    its folder writable, or free space", which sends the user after permissions that are fine."""
+    monkeypatch.setattr("corrigenda.runtime.cache.OPEN_WAIT_MS", 200)
+    path = llm_project.root / CACHE
+    _filled_cache(path, rows=3)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        err = _refused(llm_project, fake_server, capsys)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert f"the cache at {path} is locked: another process holds a write transaction" in err
+    assert "writable" not in err and "wait for that process" in err
+    assert main(["build", str(llm_project.root / "spec.yaml")]) == 0  # once it ends, the build goes on
+
+
 def test_a_cache_written_before_versions_were_recorded_keeps_its_answers(tmp_path):
     path = tmp_path / "calls.sqlite"
     _filled_cache(path, rows=5)
