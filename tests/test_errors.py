@@ -4,9 +4,11 @@ traceback."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import corrigenda.errors as errors
@@ -74,3 +76,32 @@ def test_a_wrong_command_line_is_still_one_json_object_with_json(capsys):
     assert "usage: corrigenda build" in captured.err  # the screen still shows argparse's usage line
     assert main(["build", "spec.yaml", "--no-such-option"]) == 2
     assert capsys.readouterr().out == ""  # without --json, nothing on stdout
+
+
+def _finishes(argv: list[str]) -> int:
+    """main(argv)'s exit code, failing (not hanging) the test when it blocks: a daemon thread is left behind."""
+    done: list[int] = []
+    worker = threading.Thread(target=lambda: done.append(main(argv)), daemon=True)
+    worker.start()
+    worker.join(30)
+    assert done, f"{argv} did not finish: it waits on a pipe"
+    return done[0]
+
+
+def test_a_named_pipe_or_device_given_as_a_file_is_refused_not_read_forever(project, capsys):
+    """`validate FIFO`, `check FIFO`, `import-augmentoolkit FIFO` and a prompt that is a FIFO waited forever for a
+    writer; /dev/zero as the spec read until memory ran out."""
+    fifo = project.root / "pipe.yaml"
+    os.mkfifo(fifo)
+    spec = project()
+    spec.write_text(spec.read_text().replace("prompt: filter.yaml", f"prompt: {fifo}"), encoding="utf-8")
+    for argv, words in [
+        (["validate", str(fifo)], f"{fifo}:1:1: <file>: a named pipe (FIFO), not a regular file"),
+        (["validate", "/dev/zero"], "/dev/zero:1:1: <file>: a device, not a regular file"),
+        (["check", str(fifo)], f"{fifo}: a named pipe (FIFO), not a regular file"),
+        (["import-augmentoolkit", str(fifo), "-o", str(project.root / "x.yaml")], f"{fifo}: a named pipe"),
+        (["validate", str(spec)], f"{fifo}:1:1: steps[0].prompt: a named pipe (FIFO)"),
+    ]:
+        assert _finishes(argv) == 2
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err
