@@ -43,8 +43,15 @@ class BuildLock:
                 f"another build (pid {holder}) {self.busy} {self.target}",
                 "nothing was requested; wait for it to finish or stop it, then rerun (its calls are cached)",
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        except OSError as exc:  # a full disk: the lock is held, but the pid it names would be lost
+            os.close(fd)
+            raise OutputError(
+                f"cannot write the lock file {self.path}: {exc.strerror or exc}",
+                f"nothing was requested; free space on the disk that holds {self.target.name}, then rerun",
+            ) from None
         self._fd = fd
         return self
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -82,6 +83,29 @@ def test_a_cache_folder_that_is_a_file_is_refused(project, fake_server, capsys):
     (project.root / CACHE.parent).write_text("a file where the cache folder should be")
     err = _refused(project, fake_server, capsys)
     assert "a part of its folder is a file" in err
+
+
+def test_a_cache_path_naming_the_users_own_file_does_not_say_move_it_aside(project, fake_server, capsys):
+    """output.cache set to the spec (or a prompt, a document) by mistake: the message called it a damaged cache and
+    said to move it aside, its answers lost: the user's spec."""
+    _corpus(project.root)
+    spec = project(llm_spec(fake_server.base_url, output_extra="  cache: spec.yaml\n"))
+    before = spec.read_bytes()
+    err = _refused(project, fake_server, capsys)
+    assert f"the cache at {spec} is not a SQLite database" in err and "it holds something else" in err
+    assert "set output.cache to a path of its own" in err
+    assert spec.read_bytes() == before
+
+
+def test_a_full_disk_where_the_lock_file_goes_is_one_line(llm_project, fake_server, capsys, monkeypatch):
+    """The lock file was created, but writing the pid into it on a full disk raised an OSError traceback."""
+
+    def full(*_args: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    err = _refused(llm_project, fake_server, capsys)
+    assert "cannot write the lock file" in err and "No space left on device" in err and "free space" in err
 
 
 def test_a_cache_path_that_is_a_folder_is_refused(llm_project, fake_server, capsys):

@@ -95,6 +95,15 @@ def _short_file(path: Path) -> str | None:
     return None
 
 
+def _sqlite_header(path: Path) -> bool:
+    """Whether the file starts as every SQLite database does."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
 class CallCache:
     """A real SQLite database; one connection, used from the event loop's thread only."""
 
@@ -156,6 +165,12 @@ class CallCache:
             ) from None
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # not a database, truncated, corrupt
             detail = " ".join(str(exc).replace("*** in database main ***", "").split())[:160]  # one line
+            if not _sqlite_header(path):  # the spec, a prompt, a document: someone else's file, not a lost cache
+                raise CacheError(
+                    f"the cache at {path} is not a SQLite database ({detail}); it holds something else",
+                    "set output.cache to a path of its own (a new cache is created there); if this file was a "
+                    "cache, " + LOST,
+                ) from None
             raise CacheError(f"the cache at {path} is not a SQLite database or is damaged ({detail})", LOST) from None
 
     def _probe_write(self) -> None:
