@@ -36,6 +36,11 @@ exit codes:
   130  interrupted
   141  the reader of the output went away (`corrigenda show OUT | head`)"""
 SPEC_HELP = "the spec .yaml file, e.g. spec/offline.yaml"
+INTERRUPTED = {  # what Ctrl-C leaves behind, per command
+    "build": "in-flight calls were cancelled; every completed call is in the cache, so a rerun pays only for the rest",
+    "cache": "each cache merged so far is in the target whole, the one being merged is not; rerun the same merge to "
+    "add the rest",
+}
 
 
 def _console() -> Console:
@@ -422,13 +427,9 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OUTPUT_CLOSED
     except KeyboardInterrupt:
+        command = args.command if args is not None else None
         return _report(
-            Interrupted(
-                "interrupted: in-flight calls were cancelled; every completed call is in the cache, "
-                "so a rerun pays only for the rest"
-            ),
-            args,
-            argv,
+            Interrupted(f"interrupted: {INTERRUPTED.get(command, 'stopped before it finished')}"), args, argv
         )
     except CorrigendaError as error:
         return _report(error, args, argv)

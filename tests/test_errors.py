@@ -105,3 +105,20 @@ def test_a_named_pipe_or_device_given_as_a_file_is_refused_not_read_forever(proj
         assert _finishes(argv) == 2
         err = capsys.readouterr().err
         assert words in err and "Traceback" not in err
+
+
+def test_ctrl_c_says_what_it_left_for_the_command_that_was_running(tmp_path, capsys, monkeypatch):
+    """Every command said "in-flight calls were cancelled; every completed call is in the cache", also `check` and
+    `cache merge`, which make no calls."""
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("corrigenda.runtime.cache_merge.merge_caches", interrupted)
+    monkeypatch.setattr("corrigenda.emit.check.check_path", interrupted)
+    assert main(["cache", "merge", "a.sqlite", "-o", "m.sqlite"]) == 130
+    assert "rerun the same merge to add the rest" in capsys.readouterr().err
+    assert main(["check", str(tmp_path), "--json"]) == 130
+    captured = capsys.readouterr()
+    assert "interrupted: stopped before it finished" in captured.err and "cache" not in captured.err
+    assert json.loads(captured.out)["exit_code"] == 130  # --json: still one object
