@@ -7,6 +7,8 @@ corrigenda.show("out", n=2)
 
 __version__ = "0.1.0"  # before the imports below: modules they load read it
 
+from corrigenda import startup as _startup  # noqa: F401 - first: it makes Ctrl-C during the imports below one line
+
 # Imported eagerly, after the submodule `corrigenda.build`, so the name `build` is the function, not that module.
 from corrigenda.api import build, check, plan, show
 from corrigenda.build import BuildResult

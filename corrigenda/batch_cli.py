@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -163,7 +164,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                 f"cannot write the request file {output}: {exc.strerror or exc}", "pass -o FILE in a writable folder"
             ) from None
         finally:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a read-only folder refuses this too: the error above says why
+                tmp.unlink(missing_ok=True)
     finally:
         build.cache.close()
     print(f"{count} {args.step} requests written to {args.output} (OpenAI batch format)")
@@ -213,6 +215,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def add_batch_commands(commands: argparse._SubParsersAction) -> None:
+    from corrigenda.cli import positive_int
+
     batch = commands.add_parser("batch", help="batch API jobs, and request files for vllm run-batch")
     sub = batch.add_subparsers(dest="batch_command", required=True)
     status = sub.add_parser(
@@ -227,7 +231,7 @@ def add_batch_commands(commands: argparse._SubParsersAction) -> None:
     export.add_argument("spec")
     export.add_argument("--step", required=True)
     export.add_argument("-o", "--output", required=True, help="requests.jsonl to write")
-    export.add_argument("--limit", type=int, help="only the first N chunks")
+    export.add_argument("--limit", type=positive_int, help="only the first N chunks")
     export.set_defaults(run=cmd_export)
     imp = sub.add_parser("import", help="store a batch result file (vllm run-batch output) in the cache")
     imp.add_argument("results")

@@ -162,6 +162,11 @@ class Build:
         self.cache = CallCache(cache, fallback=spec_cache if options.shard else None)  # a shard pays for no call twice
         # Two builds (other --out folders, or other specs) sharing this cache would each pay for every call.
         self.cache_lock = BuildLock(cache.with_name(f".{cache.name}.lock"), cache)
+        # A shard reads the spec's cache through: a whole build writing it at the same time would pay for the same
+        # calls as the shard. Shards share it with each other; a whole build holds it alone (its `cache_lock`).
+        self.spec_cache_lock = BuildLock(
+            spec_cache.with_name(f".{spec_cache.name}.lock"), spec_cache, shared=True, busy="is writing the cache"
+        )
         used = list(dict.fromkeys(step.model for step in self.plan.spec.steps))
         self.budget = Budget(options.max_usd or self.plan.spec.max_usd)
         models = self.plan.spec.models
@@ -365,12 +370,14 @@ class Build:
         try:
             self.check_inputs()
             self.cache_lock.acquire()
+            self.spec_cache_lock.acquire()
             if self.options.probe and not self.options.offline:
                 probe(self.plan)
             items = run_sync(self._run_pipeline)  # works inside a running event loop too (loop.py)
         finally:
             self.cache.close()
             self.cache_lock.release()
+            self.spec_cache_lock.release()
         outcomes = Counter(item.outcome for item in items)
         counts = {"chunks": len(items), **{name: outcomes[name] for name in (ACCEPTED, UNSUITABLE, FAILED, REJECTED)}}
         failures = Counter(item.reason_key for item in items if item.outcome == FAILED)

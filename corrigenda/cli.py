@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 from rich.table import Table
@@ -14,7 +15,7 @@ from rich.table import Table
 from corrigenda import __version__
 from corrigenda.compiler.compile import compile_spec
 from corrigenda.compiler.estimate import estimate
-from corrigenda.errors import EXIT_BAD_INPUT, EXIT_GATE, EXIT_INTERRUPTED, EXIT_OK, CorrigendaError, UsageError
+from corrigenda.errors import EXIT_BAD_INPUT, EXIT_GATE, EXIT_OK, CorrigendaError, Interrupted, UsageError
 from corrigenda.ingest.corpus import IngestionReport, discover, iter_chunks
 from corrigenda.machine import build_json, check_json, emit, error_json, plan_json
 from corrigenda.runtime.shard import Shard
@@ -35,6 +36,11 @@ exit codes:
   130  interrupted
   141  the reader of the output went away (`corrigenda show OUT | head`)"""
 SPEC_HELP = "the spec .yaml file, e.g. spec/offline.yaml"
+INTERRUPTED = {  # what Ctrl-C leaves behind, per command
+    "build": "in-flight calls were cancelled; every completed call is in the cache, so a rerun pays only for the rest",
+    "cache": "each cache merged so far is in the target whole, the one being merged is not; rerun the same merge to "
+    "add the rest",
+}
 
 
 def _console() -> Console:
@@ -294,10 +300,26 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class CommandLineError(UsageError):
+    """What argparse would print before exiting 2, raised instead, so `--json` reports it as one object too."""
+
+    def __init__(self, prog: str, usage: str, message: str):
+        super().__init__(f"{prog}: error: {message}", f"`{prog} --help` lists the arguments")
+        self.usage = usage
+
+    def lines(self) -> list[str]:
+        return [self.usage.rstrip(), self.message]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its command-line errors raised as `CommandLineError` (the subcommands' parsers are one too)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CommandLineError(self.prog, self.format_usage(), message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="corrigenda", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = Parser(prog="corrigenda", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"corrigenda {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -399,8 +421,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args: argparse.Namespace | None = None
     try:
+        args = build_parser().parse_args(argv)
         code = args.run(args)
         sys.stdout.flush()  # inside the try: a reader that went away surfaces here, not as a message at exit
         return code
@@ -408,19 +432,24 @@ def main(argv: list[str] | None = None) -> int:
         # `corrigenda show OUT | head`: the reader has all it wanted; stop quietly, as other command-line tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OUTPUT_CLOSED
-    except CorrigendaError as error:
-        for line in error.lines():
-            print(line, file=sys.stderr)
-        if getattr(args, "json", False):
-            emit(error_json(args.command, error))
-        return error.exit_code
     except KeyboardInterrupt:
-        print(
-            "interrupted: in-flight calls were cancelled; every completed call is in the cache, "
-            "so a rerun pays only for the rest",
-            file=sys.stderr,
+        command = args.command if args is not None else None
+        return _report(
+            Interrupted(f"interrupted: {INTERRUPTED.get(command, 'stopped before it finished')}"), args, argv
         )
-        return EXIT_INTERRUPTED
+    except CorrigendaError as error:
+        return _report(error, args, argv)
+
+
+def _report(error: CorrigendaError, args: argparse.Namespace | None, argv: list[str]) -> int:
+    """The one place a refused command is shown: its lines on stderr and, with --json, one object on stdout (also
+    when the command line itself was wrong and `args` could not be parsed)."""
+    for line in error.lines():
+        print(line, file=sys.stderr)
+    if getattr(args, "json", False) or (args is None and "--json" in argv):
+        command = args.command if args is not None else next((a for a in argv if not a.startswith("-")), None)
+        emit(error_json(command or "", error))
+    return error.exit_code
 
 
 if __name__ == "__main__":

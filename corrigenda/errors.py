@@ -29,6 +29,7 @@ __all__ = [
     "EndpointError",
     "GateRefused",
     "InputError",
+    "Interrupted",
     "OfflineMiss",
     "OutputError",
     "UsageError",
@@ -97,6 +98,12 @@ class EndpointError(CorrigendaError):
 
 class EndpointDown(EndpointError):
     """An endpoint stopped answering mid-run; every finished call is cached and a rerun resumes."""
+
+
+class Interrupted(CorrigendaError):
+    """Ctrl-C: in-flight calls were cancelled; every finished call is cached, so a rerun pays only for the rest."""
+
+    exit_code = EXIT_INTERRUPTED
 
 
 class BudgetReached(CorrigendaError):

@@ -20,8 +20,10 @@ from corrigenda.errors import BuildLocked, OutputError
 class BuildLock:
     """Held from `acquire()` to `release()` (or process exit); a second holder gets `BuildLocked` at once."""
 
-    def __init__(self, path: Path, target: Path):
-        self.path, self.target = path, target
+    def __init__(self, path: Path, target: Path, shared: bool = False, busy: str = "is writing"):
+        """`shared`: held by any number of shared holders at once, but never beside an exclusive one (shards of one
+        spec read its cache while a whole build of it would write it). `busy` says what the holder does."""
+        self.path, self.target, self.shared, self.busy = path, target, shared, busy
         self._fd: int | None = None
 
     def acquire(self) -> BuildLock:
@@ -33,16 +35,23 @@ class BuildLock:
                 f"make {self.path.parent} writable (it holds {self.target.name}), or choose another place for it",
             ) from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
             os.close(fd)
             raise BuildLocked(
-                f"another build (pid {holder}) is writing {self.target}",
+                f"another build (pid {holder}) {self.busy} {self.target}",
                 "nothing was requested; wait for it to finish or stop it, then rerun (its calls are cached)",
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        except OSError as exc:  # a full disk: the lock is held, but the pid it names would be lost
+            os.close(fd)
+            raise OutputError(
+                f"cannot write the lock file {self.path}: {exc.strerror or exc}",
+                f"nothing was requested; free space on the disk that holds {self.target.name}, then rerun",
+            ) from None
         self._fd = fd
         return self
 

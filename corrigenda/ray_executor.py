@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import math
+import socket
 import sys
 import time
 from pathlib import Path
@@ -164,6 +165,21 @@ async def _watch(refs: list[Any], polled: Polled, interactive: bool | None) -> l
             work.cancel()
 
 
+def check_address(address: str) -> None:
+    """A cluster address nobody listens at made `ray.init` retry silently for minutes; find that in a second."""
+    host, _, port = address.split("://", 1)[-1].rstrip("/").rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto" and other forms Ray resolves itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=3).close()
+    except OSError as exc:
+        raise UsageError(
+            f"--ray {address}: no Ray cluster answers at {host}:{port} ({exc.strerror or exc})",
+            "start one there (`ray start --head`), pass the address it printed, or leave the address out to start "
+            "a local instance",
+        ) from None
+
+
 def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
     """Every shard as a Ray task, the caches merged, then the offline build that releases."""
     try:
@@ -185,6 +201,8 @@ def ray_build(compiled: Any, options: Any, address: str | None) -> Any:
     cache = Path(compiled.plan.base_dir) / compiled.plan.spec.output.cache
     started_here = not ray.is_initialized()
     if started_here:
+        if address:
+            check_address(address)
         ray.init(address=address or None, include_dashboard=False, log_to_driver=True, configure_logging=False)
     try:
         board = ray.remote(num_cpus=0)(Board).remote()  # its worker starts while the documents are read

@@ -23,6 +23,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from corrigenda.errors import UsageError
+from corrigenda.ingest.walk import special_file
 
 ROLES = ("system", "user", "assistant")
 _AUGMENTOOLKIT_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -151,6 +152,8 @@ def _is_augmentoolkit_style(contents: list[str]) -> bool:
 
 def load_prompt(path: Path) -> PromptFile:
     """Read a YAML list of `{role, content}`; check roles and compile every template (errors carry file lines)."""
+    if special := special_file(path):
+        raise PromptError(path, 1, f"{special}: a prompt is a .yaml file")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from conftest import REPO, llm_spec
 from fake_openai import Reply, default_reply
 
@@ -346,9 +345,8 @@ def test_a_wrong_file_or_cap_is_refused_with_a_hint_and_junk_lines_are_counted(p
     out, err = capsys.readouterr()
     assert f"{CHUNKS} results stored in the cache" in out and "2 lines of" in err and "were skipped" in err
 
-    with pytest.raises(SystemExit) as stopped:
-        main(["build", str(spec), "--max-usd", "-1"])
-    assert stopped.value.code == 2 and "--max-usd: must be above 0" in capsys.readouterr().err
+    assert main(["build", str(spec), "--max-usd", "-1"]) == 2
+    assert "--max-usd: must be above 0" in capsys.readouterr().err
 
 
 def test_plan_shows_the_online_and_the_batch_total(project, capsys):
@@ -429,3 +427,17 @@ def test_rejected_conversations_are_regenerated_in_the_next_round_and_match_the_
     # filter, generate, verify, then the regeneration round: generate again and judge again
     sizes = [len(fake_server.batches[f"batch-{n}"]["lines"]) for n in range(1, len(fake_server.batches) + 1)]
     assert sizes[:3] == [CHUNKS] * 3 and len(sizes) == 5 and 0 < sizes[3] == sizes[4] < CHUNKS
+
+
+def test_an_export_whose_file_cannot_be_written_is_named_not_a_traceback(project, tmp_path, capsys):
+    """The temporary file could be neither created nor removed (a read-only folder): the clean-up raised over the
+    message that said why."""
+    spec = _spec(project, "http://127.0.0.1:9/v1", batch=False)
+    requests = tmp_path / "requests.jsonl"
+    blocker = tmp_path / f".requests.jsonl.{os.getpid()}.tmp"
+    (blocker / "inside").mkdir(parents=True)  # neither opened as a file nor unlinked, as on a read-only disk
+    assert main(["batch", "export", str(spec), "--step", "filter", "-o", str(requests)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"cannot write the request file {requests}" in err
+    assert main(["batch", "export", str(spec), "--step", "filter", "-o", str(requests), "--limit", "0"]) == 2
+    assert "--limit: must be at least 1" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -84,6 +85,29 @@ def test_a_cache_folder_that_is_a_file_is_refused(project, fake_server, capsys):
     assert "a part of its folder is a file" in err
 
 
+def test_a_cache_path_naming_the_users_own_file_does_not_say_move_it_aside(project, fake_server, capsys):
+    """output.cache set to the spec (or a prompt, a document) by mistake: the message called it a damaged cache and
+    said to move it aside, its answers lost: the user's spec."""
+    _corpus(project.root)
+    spec = project(llm_spec(fake_server.base_url, output_extra="  cache: spec.yaml\n"))
+    before = spec.read_bytes()
+    err = _refused(project, fake_server, capsys)
+    assert f"the cache at {spec} is not a SQLite database" in err and "it holds something else" in err
+    assert "set output.cache to a path of its own" in err
+    assert spec.read_bytes() == before
+
+
+def test_a_full_disk_where_the_lock_file_goes_is_one_line(llm_project, fake_server, capsys, monkeypatch):
+    """The lock file was created, but writing the pid into it on a full disk raised an OSError traceback."""
+
+    def full(*_args: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    err = _refused(llm_project, fake_server, capsys)
+    assert "cannot write the lock file" in err and "No space left on device" in err and "free space" in err
+
+
 def test_a_cache_path_that_is_a_folder_is_refused(llm_project, fake_server, capsys):
     (llm_project.root / CACHE).mkdir()
     assert "is a folder, not a file" in _refused(llm_project, fake_server, capsys)
@@ -119,6 +143,25 @@ def test_a_read_only_cache_file_is_refused_before_any_request(llm_project, fake_
         assert f"the cache at {llm_project.root / CACHE} cannot be written: attempt to write a readonly database" in err
     finally:
         (llm_project.root / CACHE).chmod(0o644)
+
+
+def test_a_cache_another_process_is_writing_says_so_not_make_it_writable(llm_project, fake_server, capsys, monkeypatch):
+    """A sqlite3 shell (or another corrigenda) holding a write transaction: after 30 s the build said "make it and
+    its folder writable, or free space", which sends the user after permissions that are fine."""
+    monkeypatch.setattr("corrigenda.runtime.cache.OPEN_WAIT_MS", 200)
+    path = llm_project.root / CACHE
+    _filled_cache(path, rows=3)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        err = _refused(llm_project, fake_server, capsys)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert f"the cache at {path} is locked: another process holds a write transaction" in err
+    assert "writable" not in err and "wait for that process" in err
+    assert main(["build", str(llm_project.root / "spec.yaml")]) == 0  # once it ends, the build goes on
 
 
 def test_a_cache_written_before_versions_were_recorded_keeps_its_answers(tmp_path):

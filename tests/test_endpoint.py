@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http.server
+import json
 import re
 import socket
 import threading
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 
 from corrigenda.cli import main
 from corrigenda.compiler.spec import ModelSpec, Sampling
+from corrigenda.errors import EndpointError
 from corrigenda.runtime import probe as probe_module
 from corrigenda.runtime.cache import CallCache
 from corrigenda.runtime.caller import Caller, CallFailed, EndpointDown, StepStats
@@ -291,10 +293,38 @@ def test_a_real_timeout_still_says_timed_out(fake_server, tmp_path):
 
 def test_an_html_page_is_not_retried(fake_server, tmp_path):
     fake_server.html_page = "<html><head><title>Please log in</title></head><body>...</body></html>"
-    with pytest.raises(CallFailed) as failure:
+    with pytest.raises(EndpointError) as stopped:
         _call(_caller(fake_server.base_url, tmp_path, max_attempts=6))
-    assert "answered an HTML page, not the API" in failure.value.reason and "'Please log in'" in failure.value.reason
+    assert "answered an HTML page, not the API" in stopped.value.message and "'Please log in'" in stopped.value.message
+    assert "models.small.base_url" in stopped.value.hint
     assert fake_server.count == 1
+
+
+@pytest.mark.parametrize("trouble", ["key", "model", "html", "no_v1"])
+def test_without_the_preflight_a_refusing_endpoint_stops_the_build_at_once(project, fake_server, capsys, trouble):
+    """With --no-probe, a bad key, an unknown model, a login page or a missing /v1 failed every chunk in turn (a
+    request each) and ended as exit 1, "the dataset failed its gate", instead of exit 3 naming what to fix."""
+    _docs(project, 40)
+    url = fake_server.base_url
+    if trouble == "key":
+        fake_server.api_key = "right"
+    elif trouble == "model":
+        fake_server.reject_unknown_models = True
+    elif trouble == "html":
+        fake_server.html_page = "<html><head><title>Sign in</title></head></html>"
+    else:
+        url = url.removesuffix("/v1")
+    spec = spec_for(project, url, concurrency="2")
+    if trouble == "model":
+        spec.write_text(spec.read_text().replace("model: small-model", "model: smal-model"))
+    assert main(["build", str(spec), "--no-probe", "--json"]) == 3
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert data["exit_code"] == 3 and "the build stopped" in data["error"] and "models.small" in data["error"]
+    expected = {"key": "api_key_env", "model": "models.small.model", "html": "base_url", "no_v1": "base_url"}
+    assert expected[trouble] in data["hint"] and "cached" in data["hint"]
+    assert fake_server.count <= 4  # the calls already in flight (both models: 2 each), not one per chunk (40)
+    assert not (project.root / "out").exists()
 
 
 # --- a dead endpoint mid-run -----------------------------------------------------------------------------------

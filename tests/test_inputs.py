@@ -113,6 +113,18 @@ def test_links_that_name_nothing_are_reported_by_their_own_name(tmp_path, capsys
     assert "docs/gone.md: broken symlink" in capsys.readouterr().err
 
 
+def test_a_broken_symlink_named_in_paths_says_where_it_points(tmp_path, capsys):
+    """It was "no such file or directory: docs/gone.md" though `ls` shows the file there."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "docs" / "gone.md").symlink_to("moved-away.md")
+    spec = _offline(tmp_path)
+    spec.write_text(spec.read_text().replace("paths: [docs]", "paths: [docs/gone.md, docs/a.txt]"))
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert "docs/gone.md is a broken symlink: it points to moved-away.md, which does not exist" in err
+
+
 def test_a_named_pipe_in_an_input_folder_is_reported_not_read_or_passed_over(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.txt").write_text(TEXT, encoding="utf-8")
@@ -283,9 +295,7 @@ def test_a_limit_below_one_is_a_one_line_usage_error(tmp_path, capsys, value):
     spec = _offline(tmp_path)
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.txt").write_text(TEXT, encoding="utf-8")
-    with pytest.raises(SystemExit) as exit_info:
-        main(["build", str(spec), f"--limit={value}"])
-    assert exit_info.value.code == 2
+    assert main(["build", str(spec), f"--limit={value}"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert "argument --limit:" in err.strip().splitlines()[-1] and "at least 1" in err

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -167,3 +169,17 @@ def test_a_limited_ray_build_releases_what_a_limited_one_process_build_releases(
     spread = offline_project(tmp_path / "ray")
     assert main(["build", str(spread), "--ray", "--limit", "7", "--out", str(tmp_path / "out")]) == 0
     assert _release(tmp_path / "out") == _release(tmp_path / "single-out")  # the report stops where --limit did
+
+
+def test_a_cluster_address_nobody_listens_at_is_named_in_seconds(tmp_path, capsys, monkeypatch):
+    """`--ray 127.0.0.1:9` printed nothing and waited over two minutes inside ray.init."""
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)  # as in a fresh process, whatever other tests started
+    spec = offline_project(tmp_path)
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    started = time.monotonic()
+    assert main(["build", str(spec), "--ray", f"127.0.0.1:{port}"]) == 2
+    assert time.monotonic() - started < 10
+    err = capsys.readouterr().err
+    assert f"--ray 127.0.0.1:{port}: no Ray cluster answers at 127.0.0.1:{port}" in err and "ray start" in err

@@ -13,6 +13,7 @@ import pytest
 from conftest import offline_project, shared
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject
 
 from corrigenda.compiler.spec import InputsSpec
 from corrigenda.ingest.corpus import IngestionReport, iter_chunks, read_documents
@@ -499,3 +500,28 @@ def test_plan_refuses_unreadable_inputs_under_strict(project, capsys):
     assert (
         "unreadable input (inputs.on_unreadable is strict): docs/broken.pdf: malformed PDF" in capsys.readouterr().err
     )
+
+
+def _one_page_broken(path: Path, bodies: list[str], broken: int) -> Path:
+    """A PDF whose page `broken` (from 0) has a content stream in a filter no reader knows."""
+    writer = PdfWriter(clone_from=PdfReader(make_pdf(path, bodies)))
+    contents = writer.pages[broken].get_contents()
+    contents[NameObject("/Filter")] = NameObject("/NoSuchDecode")
+    writer.pages[broken][NameObject("/Contents")] = writer._add_object(contents)
+    writer.write(path)
+    return path
+
+
+def test_a_pdf_page_that_raises_loses_that_page_not_the_document(tmp_path: Path):
+    """pypdf raising on one page skipped the whole file as 'malformed PDF'."""
+    bodies = [f"Page {n} says the bridge opened in 19{10 + n} after {n} years of work." for n in range(3)]
+    path = _one_page_broken(tmp_path / "m.pdf", bodies, broken=1)
+    report = IngestionReport()
+    [doc] = read_documents([path], tmp_path, report)
+    assert "Page 0 says" in doc.text and "Page 2 says" in doc.text and "Page 1 says" not in doc.text
+    [note] = report.notes
+    assert note["file"] == "m.pdf" and "1 of 3 pages could not be read" in note["reason"]
+    assert "page 2 (" in note["reason"] and "NoSuchDecode" in note["reason"]
+    every = _one_page_broken(tmp_path / "all.pdf", bodies[:1], broken=0)
+    with pytest.raises(Unreadable, match="no page could be read"):
+        read_pdf(every, "all.pdf")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 from conftest import offline_project
 from hypothesis import HealthCheck, given, settings
@@ -68,6 +69,22 @@ def test_a_folder_that_is_no_release_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "spec.yaml").write_text("version: 1\n", encoding="utf-8")
     assert main(["diff", str(tmp_path / "a"), str(tmp_path / "spec.yaml")]) == 2
     assert "one is a folder, the other a file" in capsys.readouterr().err
+
+
+def test_a_release_whose_dataset_was_damaged_is_refused_not_reported_unchanged(tmp_path, capsys):
+    """Notes come from the manifest: a truncated dataset was reported as "93 -> 93, all unchanged"."""
+    spec = offline_project(tmp_path)
+    assert main(["build", str(spec), "--out", str(tmp_path / "out")]) == 0
+    shutil.copytree(tmp_path / "out", tmp_path / "copy")
+    dataset = tmp_path / "copy" / "axolotl_correction_conversations.json"
+    dataset.write_bytes(dataset.read_bytes()[:300])
+    capsys.readouterr()
+    assert main(["diff", str(tmp_path / "out"), str(tmp_path / "copy"), "--json"]) == 2
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert data["error"].startswith(f"{tmp_path / 'copy'}: its files no longer match its manifest")
+    assert "axolotl_correction_conversations.json: changed since the build" in data["error"]
+    assert "Traceback" not in captured.err
 
 
 def _release_with(folder, records: dict[str, str]):

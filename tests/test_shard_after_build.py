@@ -3,11 +3,13 @@ the spec's own cache before asking, and keeps a copy, so its cache alone still h
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from conftest import llm_spec
 
 from corrigenda.cli import main
+from corrigenda.lock import BuildLock
 from corrigenda.runtime.cache import CallCache
 
 
@@ -39,3 +41,21 @@ def test_a_shard_never_writes_the_specs_cache(project, fake_server):
     before = _cache(spec).read_bytes()
     assert main(["build", str(spec), "--shard", "0/1", "--no-probe"]) == 0
     assert _cache(spec).read_bytes() == before
+
+
+def test_a_shard_and_a_whole_build_of_one_spec_never_run_at_once(project, fake_server, capsys):
+    """Both ran: the shard paid for every call the whole build was paying for at the same time (a build and a shard
+    of 97 chunks: 423 requests instead of 289)."""
+    spec = project(llm_spec(fake_server.base_url))
+    cache = _cache(spec)
+    cache.parent.mkdir()
+    lock = cache.with_name(f".{cache.name}.lock")
+    with BuildLock(lock, cache):  # a whole build of the spec is running
+        assert main(["build", str(spec), "--shard", "0/2", "--no-probe"]) == 2
+        err = capsys.readouterr().err
+        assert f"another build (pid {os.getpid()}) is writing the cache {cache}" in err
+    with BuildLock(lock, cache, shared=True):  # a shard is running
+        assert main(["build", str(spec), "--shard", "1/2", "--no-probe"]) == 0  # shards run side by side
+        assert main(["build", str(spec), "--no-probe"]) == 2  # the whole build waits for them
+        assert f"is writing {cache}" in capsys.readouterr().err
+    assert main(["build", str(spec), "--no-probe"]) == 0

@@ -133,6 +133,22 @@ def test_a_newer_damaged_or_missing_source_is_refused_and_the_target_untouched(t
         merge_caches([good], good)
 
 
+def test_a_merge_target_or_source_that_is_not_a_cache_names_the_option_to_change(tmp_path, capsys):
+    """The target's errors spoke of a build ("set output.cache", "the answers in it are lost"), a folder given as a
+    source was "no such file"."""
+    good = _write(tmp_path / "good.sqlite", {"k": "x"})
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n" * 50)
+    for target, words in [(notes, "is not a SQLite database"), (tmp_path, "is a folder")]:
+        assert main(["cache", "merge", str(good), "-o", str(target)]) == 2
+        err = capsys.readouterr().err
+        assert f"cannot merge into {target}: the cache at {target} {words}" in err
+        assert "give -o a new file" in err and "output.cache" not in err and "lost" not in err
+    assert notes.read_text() == "my notes\n" * 50
+    assert main(["cache", "merge", str(tmp_path), "-o", str(tmp_path / "m.sqlite")]) == 2
+    assert f"cannot merge {tmp_path}: a folder, not a cache file" in capsys.readouterr().err
+
+
 @given(st.text("0123456789abcdef", min_size=16, max_size=64), st.integers(1, 64))
 def test_every_chunk_is_in_exactly_one_shard(content_hash, count):
     content_hash = content_hash.ljust(16, "0")

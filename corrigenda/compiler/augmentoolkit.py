@@ -26,6 +26,7 @@ from corrigenda.compiler.augmentoolkit_config import PLACEHOLDER, Found, NotACor
 from corrigenda.compiler.loader import quote_placeholders
 from corrigenda.compiler.spec import AUGMENTOOLKIT_TEMPLATE
 from corrigenda.errors import OutputError, UsageError
+from corrigenda.ingest.walk import special_file
 from corrigenda.resources import data_dir
 
 # What Augmentoolkit's correction steps send (generation/core_components/filter_chunks.py and
@@ -260,6 +261,8 @@ def convert(found: Found, place: Place, verify: bool = True) -> tuple[CommentedM
 
 
 def _load(config_path: Path) -> CommentedMap:
+    if special := special_file(config_path):
+        raise ImportError_(f"{config_path}: {special}", "pass the Augmentoolkit config .yaml file")
     try:
         text = config_path.read_text(encoding="utf-8")
     except OSError as exc:

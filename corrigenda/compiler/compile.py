@@ -159,6 +159,8 @@ def compile_spec(spec_file: Path, for_build: bool = False) -> Compiled:
             message = f"no such file or directory: {entry}" + ("" if looked == entry else f" (looked for {looked})")
             if any(sign in entry for sign in "*?["):  # a glob is never a missing file: it matched nothing
                 message = f"no file matches the pattern {entry} (relative to the spec file: {looked})"
+            elif os.path.islink(looked):  # it is there, pointing at nothing: say where it points
+                message = f"{entry} is a broken symlink: it points to {os.readlink(looked)}, which does not exist"
             problems.append(source.problem(["inputs", "paths", index], message))
     if not files and not problems:  # an empty folder, or one of types not read: a build would make nothing
         problems.append(source.problem(["inputs", "paths"], _no_input_files(spec.inputs.types, report.skipped)))

@@ -14,6 +14,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from corrigenda.compiler.diagnostics import Problem, SourceMap, SpecError, dotted
 from corrigenda.compiler.spec import Spec
+from corrigenda.ingest.walk import special_file
 
 _PLACEHOLDER_VALUE = re.compile(r"(:[ \t]+|-[ \t]+)(!!PLACEHOLDER!!\S*)(?=[ \t]*(#.*)?$)", re.MULTILINE)
 
@@ -27,6 +28,8 @@ def quote_placeholders(text: str) -> str:
 
 def read_yaml(path: Path) -> Any:
     """Round-trip load (keeps line/column on every node); YAML errors become a located SpecError."""
+    if special := special_file(path):
+        raise SpecError([Problem(str(path), 1, 1, "<file>", f"{special}: pass the spec's .yaml file")])
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

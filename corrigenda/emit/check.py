@@ -25,7 +25,7 @@ from corrigenda.emit.manifest import MANIFEST, built_from, verify_manifest
 from corrigenda.emit.schemas import SCHEMA_FILES, unknown_schemas
 from corrigenda.emit.writers import CHAT_FILE, MAIN_FILE
 from corrigenda.errors import InputError, UsageError
-from corrigenda.ingest.walk import os_reason
+from corrigenda.ingest.walk import os_reason, special_file
 from corrigenda.resources import schema_path
 
 
@@ -213,6 +213,8 @@ def check_path(path: Path, tokenizer_path: Path | None = None) -> CheckResult:
         raise InputError(f"{path}: no such file or directory", "pass a dataset file or a release directory") from None
     except OSError as exc:
         raise InputError(f"{path}: {os_reason(exc)}", "make it readable for this user") from None
+    if special := special_file(path):
+        raise InputError(f"{path}: {special}", "pass a dataset file or a release directory")
     tokenizer = load_tokenizer(tokenizer_path) if tokenizer_path is not None else None
     result = CheckResult(path)
     main = path

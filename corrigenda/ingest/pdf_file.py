@@ -99,13 +99,26 @@ def _open(reader: PdfReader) -> None:
         raise Unreadable("encrypted PDF: password required (it cannot be opened without the user password)")
 
 
+def _page_texts(reader: PdfReader) -> tuple[list[str], list[str]]:
+    """Each page's text, "" for a page pypdf cannot read (a bad filter, a broken content stream), and those pages
+    named: one damaged page of a 500-page manual must not lose the other 499."""
+    texts, bad = [], []
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            texts.append(page.extract_text() or "")
+        except Exception as exc:  # pypdf raises many kinds on a broken page; the file's own errors are raised above
+            texts.append("")
+            bad.append(f"page {number} ({type(exc).__name__}: {exc})")
+    return texts, bad
+
+
 def read_pdf(path: Path, source: str) -> tuple[Document, str | None]:
     """Read a PDF; returns the document and a note when pypdf had to repair the file."""
     try:
         with pypdf_warnings() as warnings:
             reader = PdfReader(path)
             _open(reader)
-            raw_pages = [page.extract_text() or "" for page in reader.pages]
+            raw_pages, bad_pages = _page_texts(reader)
             title = real_title(reader.metadata.title if reader.metadata else None)
     except Unreadable:
         raise
@@ -121,6 +134,8 @@ def read_pdf(path: Path, source: str) -> tuple[Document, str | None]:
         raise Unreadable(f"malformed PDF: {exc}") from exc
     except Exception as exc:  # pypdf raises many kinds on broken files; one bad PDF must not stop the corpus
         raise Unreadable(f"malformed PDF ({type(exc).__name__}): {exc}") from exc
+    if bad_pages and len(bad_pages) == len(raw_pages):
+        raise Unreadable(f"malformed PDF: no page could be read ({bad_pages[0]})")
     counts: Counter[str] = Counter()
     pages, counts["running_lines"] = drop_running_lines([clean_page(page, counts) for page in raw_pages])
     vocabulary = Vocabulary(pages)
@@ -136,5 +151,7 @@ def read_pdf(path: Path, source: str) -> tuple[Document, str | None]:
         page_starts=starts,
         cleaning={kind: count for kind, count in counts.items() if count},
     )
-    note = f"damaged PDF, repaired while reading: {'; '.join(dict.fromkeys(warnings))}" if warnings else None
-    return document, note
+    notes = [f"damaged PDF, repaired while reading: {'; '.join(dict.fromkeys(warnings))}"] if warnings else []
+    if bad_pages:
+        notes.append(f"{len(bad_pages)} of {len(raw_pages)} pages could not be read and were left out: {bad_pages[0]}")
+    return document, "; ".join(notes) or None

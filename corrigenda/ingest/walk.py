@@ -31,6 +31,20 @@ def os_reason(exc: OSError) -> str:
     return f"cannot read: {exc.strerror or exc}"
 
 
+def special_file(path: Path) -> str | None:
+    """What a path the user named is when it is neither a regular file nor a folder (a pipe, a socket, a device):
+    reading one waits for a writer forever (a FIFO) or never ends (/dev/zero). None for anything else, a missing
+    path included: the read that follows names that."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return f"{kind}, not a regular file"
+
+
 def open_problem(path: Path) -> str | None:
     """Why the file cannot be opened for reading, or None. Opening is the only honest test: `os.access` answers for
     the real uid, ignores ACLs and says yes to root on read-only or FUSE mounts."""

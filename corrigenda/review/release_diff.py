@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from corrigenda.emit.manifest import MANIFEST
+from corrigenda.emit.manifest import MANIFEST, verify_manifest
 from corrigenda.emit.writers import CHAT_FILE
 from corrigenda.errors import UsageError
 
@@ -31,6 +31,15 @@ def _manifest(release: Path) -> dict[str, Any]:
         raise UsageError(f"{release / MANIFEST}: unreadable ({exc})", "run corrigenda check on it") from None
     if not isinstance(manifest, dict):
         raise UsageError(f"{release / MANIFEST}: not a JSON object", "run corrigenda check on it")
+    # The notes are read from the manifest: over files changed since, they would describe data that is not there.
+    damaged = verify_manifest(release) if isinstance(manifest.get("outputs"), dict) else []
+    if damaged:
+        more = f" (and {len(damaged) - 1} more)" if len(damaged) > 1 else ""
+        raise UsageError(
+            f"{release}: its files no longer match its manifest: {damaged[0]}{more}",
+            f"release notes would describe the data as built, not as it is; rebuild it, or run corrigenda check "
+            f"{release} for every problem",
+        )
     return manifest
 
 

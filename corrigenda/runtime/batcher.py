@@ -22,7 +22,7 @@ from typing import Any
 
 import openai
 
-from corrigenda.errors import EXIT_INTERRUPTED, CorrigendaError, EndpointDown, EndpointError
+from corrigenda.errors import EndpointDown, EndpointError, Interrupted
 from corrigenda.runtime.batch_files import RequestFile, Result, read_results, request_line, write_request_files
 from corrigenda.runtime.batch_store import TERMINAL, BatchRow, BatchStore
 from corrigenda.runtime.budget import Budget
@@ -34,10 +34,8 @@ from corrigenda.runtime.tokens import count_message_tokens
 Note = Callable[[str], None]
 
 
-class BatchesInterrupted(CorrigendaError):
+class BatchesInterrupted(Interrupted):
     """Ctrl-C while batches run at the provider: they keep running, and a rerun picks up their results."""
-
-    exit_code = EXIT_INTERRUPTED
 
 
 @contextlib.contextmanager

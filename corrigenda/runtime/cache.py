@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS items (
 """
 
 LOST = "move it aside and rerun (the answers in it are lost and will be requested again)"
+OPEN_WAIT_MS = 5000  # how long opening waits for another process's write to end; afterwards writes wait 30 s
 
 
 def call_key(material: dict[str, Any]) -> str:
@@ -94,6 +95,15 @@ def _short_file(path: Path) -> str | None:
     return None
 
 
+def _sqlite_header(path: Path) -> bool:
+    """Whether the file starts as every SQLite database does."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
 class CallCache:
     """A real SQLite database; one connection, used from the event loop's thread only."""
 
@@ -117,7 +127,7 @@ class CallCache:
     def _open(self) -> None:
         path = self.path
         try:
-            self._db.execute("PRAGMA busy_timeout=30000")
+            self._db.execute(f"PRAGMA busy_timeout={OPEN_WAIT_MS}")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise CacheError(
@@ -141,12 +151,26 @@ class CallCache:
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             if self.writable:
                 self._probe_write()
+            self._db.execute("PRAGMA busy_timeout=30000")
         except sqlite3.OperationalError as exc:  # read-only file or folder, locked, out of space
+            if "locked" in str(exc):  # not a permission problem: waiting is the fix
+                raise CacheError(
+                    f"the cache at {path} is locked: another process holds a write transaction on it (a build or "
+                    "`cache merge` of another corrigenda, a sqlite3 shell) and did not end it within "
+                    f"{OPEN_WAIT_MS / 1000:g} s",
+                    "nothing was requested; wait for that process or end it, then rerun",
+                ) from None
             raise CacheError(
                 f"the cache at {path} cannot be written: {exc}", "make it and its folder writable, or free space"
             ) from None
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # not a database, truncated, corrupt
             detail = " ".join(str(exc).replace("*** in database main ***", "").split())[:160]  # one line
+            if not _sqlite_header(path):  # the spec, a prompt, a document: someone else's file, not a lost cache
+                raise CacheError(
+                    f"the cache at {path} is not a SQLite database ({detail}); it holds something else",
+                    "set output.cache to a path of its own (a new cache is created there); if this file was a "
+                    "cache, " + LOST,
+                ) from None
             raise CacheError(f"the cache at {path} is not a SQLite database or is damaged ({detail})", LOST) from None
 
     def _probe_write(self) -> None:

@@ -45,7 +45,8 @@ class MergeReport:
 
 def _check_source(path: Path) -> None:
     if not path.is_file():
-        raise CacheError(f"cannot merge {path}: no such file", "name the cache files the shard builds wrote")
+        what = "a folder, not a cache file" if path.is_dir() else "no such file"
+        raise CacheError(f"cannot merge {path}: {what}", "name the cache files the shard builds wrote")
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
@@ -73,7 +74,11 @@ def merge_caches(sources: list[Path], target: Path) -> MergeReport:
         if source.resolve() == resolved:
             raise CacheError(f"{source} is both a source and the target", "write the merge to a new file with -o")
         _check_source(source)
-    CallCache(target).close()  # creates it, or checks it is a sound cache of a version we read
+    try:
+        CallCache(target).close()  # creates it, or checks it is a sound cache of a version we read
+    except CacheError as exc:  # its hint speaks of a build's output.cache; here the user chose -o
+        hint = "give -o a new file or a cache to add to"
+        raise CacheError(f"cannot merge into {target}: {exc.message}", hint) from None
     report = MergeReport(target)
     db = sqlite3.connect(resolved.as_uri(), uri=True, isolation_level=None)
     try:

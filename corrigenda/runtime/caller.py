@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from corrigenda.compiler.spec import ModelSpec
-from corrigenda.errors import EndpointDown, OfflineMiss
+from corrigenda.errors import EndpointDown, EndpointError, OfflineMiss
 from corrigenda.runtime.adaptive import AdaptiveLimit
 from corrigenda.runtime.budget import Budget
 from corrigenda.runtime.cache import CallCache, call_key
 from corrigenda.runtime.limits import RateLimiter
-from corrigenda.runtime.request import Completion, PermanentError, Request, TransientError, Unreachable
+from corrigenda.runtime.request import Completion, EndpointRefused, PermanentError, Request, TransientError, Unreachable
 from corrigenda.runtime.tokens import count_message_tokens
 from corrigenda.runtime.usage import ModelUsage
 
@@ -215,6 +215,13 @@ class Caller:
                     reason, retry_after = exc.reason, exc.retry_after
                     stats.retries += attempt < self.model.max_attempts
                     stats.last_error = f"{self.name}: {reason}"
+                except EndpointRefused as exc:  # every other call would fail alike: stop, as for a dead endpoint
+                    self.usage.failed(tries)
+                    raise EndpointError(
+                        f"models.{self.name} ({self.model.model}) at {self.backend.identity.get('endpoint')}: {exc}; "
+                        "the build stopped",
+                        f"{exc.fix}; every finished call is cached, so the rerun pays only for the rest",
+                    ) from None
                 except PermanentError as exc:
                     self.usage.failed(tries)
                     raise CallFailed(str(exc), tries) from None

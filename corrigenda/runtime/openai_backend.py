@@ -18,7 +18,7 @@ import openai
 from corrigenda.compiler.spec import ModelSpec
 from corrigenda.runtime.connection import classify
 from corrigenda.runtime.reasoning import split_reasoning
-from corrigenda.runtime.request import Completion, PermanentError, Request, TransientError, Unreachable
+from corrigenda.runtime.request import Completion, EndpointRefused, PermanentError, Request, TransientError, Unreachable
 from corrigenda.runtime.tokens import count_message_tokens, count_tokens
 from corrigenda.templating import compiled
 
@@ -163,6 +163,20 @@ class OpenAIBackend:
             detail = f"HTTP {status}: {_server_words(exc.body)}".rstrip(": ")
             if status in (408, 409, 425, 429) or status >= 500:
                 raise TransientError(detail, retry_after_seconds(exc.response.headers), status) from None
+            if status in (401, 403):
+                env = self.model.api_key_env
+                raise EndpointRefused(
+                    f"{detail} (the key was refused)",
+                    f"put the right key in ${env} (models.{self.name}.api_key_env)"
+                    if env
+                    else f"set models.{self.name}.api_key_env to the environment variable that holds the key",
+                ) from None
+            if status == 404:
+                raise EndpointRefused(
+                    f"{detail} (the model or the route is not there)",
+                    f"check models.{self.name}.model and base_url; `corrigenda plan SPEC --probe` names the served "
+                    "models and a working URL",
+                ) from None
             raise PermanentError(detail) from None
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -174,9 +188,10 @@ class OpenAIBackend:
         except ValueError:
             if looks_like_html(response.headers.get("content-type"), response.text):
                 # A proxy's or login page's HTML under HTTP 200: the same page comes back every time.
-                raise PermanentError(
+                raise EndpointRefused(
                     f"{self.endpoint}{path} answered an HTML page, not the API (a proxy or login page?): "
-                    f"{html_title(response.text)}"
+                    f"{html_title(response.text)}",
+                    f"set models.{self.name}.base_url to the URL that /chat/completions follows",
                 ) from None
             raise TransientError(f"response is not JSON: {response.text[:200]!r}") from None
         if not isinstance(data, dict) or not isinstance(data.get("choices"), list) or not data["choices"]:

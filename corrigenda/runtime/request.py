@@ -64,6 +64,15 @@ class PermanentError(Exception):
     """Another attempt would fail the same way (bad request, bad key, unknown model)."""
 
 
+class EndpointRefused(PermanentError):
+    """Every call to this endpoint would fail the same way (a refused key, an unknown model or route, an HTML page in
+    place of the API): the build stops at the first, instead of failing each chunk in turn. `fix` says what to set."""
+
+    def __init__(self, reason: str, fix: str):
+        super().__init__(reason)
+        self.fix = fix
+
+
 class Unreachable(TransientError):
     """No connection could be made (refused, DNS, TLS, connect timeout): retried without using up the call's
     attempts, until the model's `give_up_after_s` passes with no success and the build stops."""
