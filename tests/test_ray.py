@@ -142,7 +142,8 @@ def test_the_driver_shows_one_display_summed_over_the_shards(
     for index in range(8):
         (project.root / "docs" / f"d{index}.txt").write_text(f"Survey {index} was finished in {1800 + index}. " * 12)
     spec = project(llm_spec(fake_server.base_url))
-    fake_server.responder = lambda body, n: dataclasses.replace(default_reply(body, n), delay_s=0.3)
+    # slow answers (each shard works for several seconds), so lines are streamed mid-build even on a loaded machine
+    fake_server.responder = lambda body, n: dataclasses.replace(default_reply(body, n), delay_s=0.8)
     monkeypatch.setattr(executor, "LOG_EVERY_S", 0.3)  # a line every 0.3 s, not 10 s, in this short build
     assert main(["build", str(spec), "--ray", "--no-probe", "--out", str(tmp_path / "out")]) == 0
     shown = _progress_lines(capsys.readouterr().err)
