@@ -448,6 +448,8 @@ def test_a_count_the_grammar_or_the_sentence_gives_away_is_not_asked():
         "There are two exceptions to this; '-daystart' and '-follow' have effects that depend on their place.",
         "Note: when both the ‘p’ and ‘e’ options are given, the relative ordering of the two gives different results.",
         "To increment one number you just add 1 to the last digit, replacing it by the following digit.",
+        "Basic and extended regular expressions are two variations on the syntax of the specified pattern.",
+        "Two regular expressions may be concatenated; the result matches strings made of two matching substrings.",
         'The minimum ovlog is 0, and the maximum is 9. 1 means "no overlap", hence completely independent jobs.',
     ):
         assert candidates(text, FactPool.from_texts([text])) == [], text

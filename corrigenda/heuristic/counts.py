@@ -45,6 +45,8 @@ LIST_SEPARATOR = re.compile(r",|;|\band\b|\bor\b")
 _COUNT = rf"\b(?:{'|'.join(WORDS)}|[1-9]|1[0-2])\b"
 # A total, then a colon, then the parts the blank belongs to.
 TOTAL_THEN_PARTS = re.compile(rf"{_COUNT}[^:;.]*:[^:;.]*$", re.IGNORECASE)
+# Two things named as the subject, then the count: "Basic and extended regular expressions are ____".
+PAIR_THEN_COUNT = re.compile(r"^\W*\w+ and \w+\b[^,;:]*\b(?:are|were)\s+$", re.IGNORECASE)
 # Items joined by "and" or a comma ("trace=open,close,read") before "these ____", "those ____" or "both ____": the
 # sentence has just named them.
 LIST_THEN_THESE = re.compile(r"(?:\band\b|\w,\w).*\b(?:these|those|both)\s*$", re.IGNORECASE)
@@ -86,6 +88,10 @@ def implausible_count(sentence: str, fact: Fact, wrong: str) -> bool:
         return True  # "the three passengers, two officers and a major": the items are listed
     if re.search(rf"(?<![\d.,]){value}(?![\d.,]\d)", sentence[: fact.start] + " " + after) and not fact.value.isdigit():
         return True  # "Week T-6 is ____ weeks before": the figure is in the sentence
+    if value > 1 and re.search(rf"\b{WORDS[value - 1]}\b", sentence[: fact.start] + " " + after, re.IGNORECASE):
+        return True  # "____ regular expressions may be concatenated; ... concatenating two substrings"
+    if value == 2 and PAIR_THEN_COUNT.search(sentence[: fact.start]):
+        return True  # "Basic and extended regular expressions are ____ variations": the pair is named
     # An ordinal from the count to one past the wrong value ("two platoons ... the third platoon") makes either
     # count a puzzle: the sentence already says how far the numbering goes.
     words = set(re.findall(r"[a-z]+", sentence.lower()))
