@@ -399,3 +399,60 @@ def test_a_zero_before_a_plural_noun_is_not_mistaken_for_one():
     for sample in range(3):
         conversation = parse_tagged_conversation(write_conversation(text, "", pool, sample))
         assert "truncated to 1 bytes" not in conversation.flawed_answer
+
+
+def test_round_figures_and_powers_of_two_are_not_years_and_are_mistaken_for_their_like():
+    """Third held-out set: "powers of ____" asked as a year, 1000 mistaken as 755 (a file mode elsewhere)."""
+    text = (
+        "By default, ‘split’ puts 1000 lines of INPUT into each output file. "
+        "The usual mode 755 is given to the directories made by the user. "
+        "Use the ‘--si’ option if you prefer powers of 1000. "
+        "Use the ‘-h’ option if you prefer powers of 1024 for the sizes. "
+        "The default unit is a group of 2048 blocks for the output here. "
+        "By default, ‘fold’ breaks lines wider than 80 columns on output."
+    )
+    for sentence in sentences(text):
+        assert "year" not in _kinds(sentence).values(), sentence
+    wrong = _wrong_values(text)
+    assert wrong["1024"] == "1000" and wrong["2048"] in ("1024", "4096", "512", "8192")
+    assert wrong["80"] in ("60", "70", "75", "90"), wrong  # round and two digits: never 100 or 755
+    assert _kinds("The town was founded in 1000 by settlers from the north.") == {"1000": "year"}
+    assert _kinds("The older name still refers to that locale as of 2000 in the manual.") == {"2000": "year"}
+
+
+@given(st.integers(min_value=1, max_value=99).map(lambda n: n * 10))
+def test_a_made_up_mistake_for_a_round_figure_is_round_and_as_long(value):
+    for wrong in made_up_numbers(str(value), ""):
+        assert len(wrong) == len(str(value)) and int(wrong) % 5 == 0, (value, wrong)
+
+
+def test_values_in_another_notation_are_not_counted_quantities():
+    for sentence in (
+        "If all three are present, the resulting 111 (in binary) is represented as the digit 7 (in octal).",
+        "The permissions of the new file are set to 0644 unless the user asks for others.",
+        "If base# is omitted, then base 10 is used for the number in the shell.",
+        "If parodd is set, the parity bit is always 1; if parodd is not set, the parity bit is always zero.",
+    ):
+        assert not any(kind in ("number", "year") for f, kind in _kinds(sentence).items() if f[0].isdigit()), sentence
+    assert _kinds("The default page has 100 lines of text on each sheet.") == {"100": "number"}
+
+
+def test_a_count_the_grammar_or_the_sentence_gives_away_is_not_asked():
+    for text in (
+        "Tabs and backspaces are treated like any other character; they take up 1 character.",
+        "An exit status of 0 means no differences were found, 1 means some were found, and 2 means trouble.",
+        "So the overhead is reduced to only three characters: the underline and the two parentheses.",
+        "Set ‘LANG’ to ‘es_ES.UTF-8’ and ‘LC_MESSAGES’ to ‘sv_SE.UTF-8’; these two locales come preinstalled.",
+        "More precise units are a week worth 7 days and a day worth 24 hours in the date parser.",
+        "For example, trace=open,close,read,write means to only trace those four system calls.",
+        "There are two exceptions to this; '-daystart' and '-follow' have effects that depend on their place.",
+        "Note: when both the ‘p’ and ‘e’ options are given, the relative ordering of the two gives different results.",
+        "To increment one number you just add 1 to the last digit, replacing it by the following digit.",
+        "Basic and extended regular expressions are two variations on the syntax of the specified pattern.",
+        "Two regular expressions may be concatenated; the result matches strings made of two matching substrings.",
+        'The minimum ovlog is 0, and the maximum is 9. 1 means "no overlap", hence completely independent jobs.',
+    ):
+        assert candidates(text, FactPool.from_texts([text])) == [], text
+    # The same counts stand alone, where nothing gives them away.
+    assert _wrong_values("Each of these two approaches has different advantages for the user.")
+    assert _wrong_values("The program will exit with status 1 if the file cannot be read.")

@@ -30,8 +30,26 @@ ORDINALS = (
 KNOWN_COUNTS = frozenset(
     "eyes ears hands feet legs arms wings twins halves parents lungs kidneys eyebrows cheeks lips nostrils".split()
 )
-ARITHMETIC = re.compile(r"\b(?:times|plus|minus|divided by|multiplied by|makes|equals)\b", re.I)
+# Conversions everyone knows: "'day' worth 24 hours" is no mistake anyone makes as 25 hours.
+KNOWN_CONVERSIONS = {
+    ("24", "hours"): "day",
+    ("60", "minutes"): "hour",
+    ("60", "seconds"): "minute",
+    ("7", "days"): "week",
+    ("14", "days"): "fortnight",
+    ("12", "months"): "year",
+    ("365", "days"): "year",
+}
+ARITHMETIC = re.compile(r"\b(?:times|plus|minus|divided by|multiplied by|makes|equals|increment|decrement)", re.I)
 LIST_SEPARATOR = re.compile(r",|;|\band\b|\bor\b")
+_COUNT = rf"\b(?:{'|'.join(WORDS)}|[1-9]|1[0-2])\b"
+# A total, then a colon, then the parts the blank belongs to.
+TOTAL_THEN_PARTS = re.compile(rf"{_COUNT}[^:;.]*:[^:;.]*$", re.IGNORECASE)
+# Two things named as the subject, then the count: "Basic and extended regular expressions are ____".
+PAIR_THEN_COUNT = re.compile(r"^\W*\w+ and \w+\b[^,;:]*\b(?:are|were)\s+$", re.IGNORECASE)
+# Items joined by "and" or a comma ("trace=open,close,read") before "these ____", "those ____" or "both ____": the
+# sentence has just named them.
+LIST_THEN_THESE = re.compile(r"(?:\band\b|\w,\w).*\b(?:these|those|both)\s*$", re.IGNORECASE)
 
 
 def count_value(text: str) -> int | None:
@@ -43,8 +61,12 @@ def count_value(text: str) -> int | None:
 
 
 def implausible_count(sentence: str, fact: Fact, wrong: str) -> bool:
-    """The count is listed after it, belongs to a thing everyone can count, or an ordinal in the sentence
-    contradicts the wrong value."""
+    """The count is listed after it, belongs to a thing everyone can count (a day's hours too), or an ordinal in the
+    sentence contradicts the wrong value."""
+    unit = re.match(r"\s+(\w+)", sentence[fact.end :])
+    whole = KNOWN_CONVERSIONS.get((fact.value, unit.group(1) if unit else ""))
+    if whole and re.search(rf"\b{whole}\b", sentence[: fact.start], re.IGNORECASE):
+        return True
     value, wrong_value = count_value(fact.value), count_value(wrong)
     if fact.kind != "number" or value is None:
         return False
@@ -53,13 +75,23 @@ def implausible_count(sentence: str, fact: Fact, wrong: str) -> bool:
         return True
     if ARITHMETIC.search(sentence):
         return True  # "Thirty times ____ makes ninety": the sum gives it away
-    if ":" in after or "•" in after:
-        return True  # the enumeration follows: the reader can count the answer
+    if ":" in after or "•" in after or re.search(r";[^;]*\band\b", after):
+        return True  # the enumeration follows ("two exceptions to this; '-daystart' and '-follow'")
+    if value == 2 and re.search(r"\bboth\b", sentence, re.IGNORECASE):
+        return True  # "when both the 'p' and 'e' options are given, the ordering of the ____"
+    if TOTAL_THEN_PARTS.search(sentence[: fact.start]):
+        return True  # "only three characters: the underline and the ____ parentheses": the total gives it away
+    if LIST_THEN_THESE.search(sentence[: fact.start]):
+        return True  # "set 'LANG' to 'es_ES' and 'LC_MESSAGES' to 'sv_SE'; these ____ locales": named just before
     following = " ".join(after.split()[:12])
     if value > 1 and "," in following and len(LIST_SEPARATOR.findall(following)) >= value - 1:
         return True  # "the three passengers, two officers and a major": the items are listed
     if re.search(rf"(?<![\d.,]){value}(?![\d.,]\d)", sentence[: fact.start] + " " + after) and not fact.value.isdigit():
         return True  # "Week T-6 is ____ weeks before": the figure is in the sentence
+    if value > 1 and re.search(rf"\b{WORDS[value - 1]}\b", sentence[: fact.start] + " " + after, re.IGNORECASE):
+        return True  # "____ regular expressions may be concatenated; ... concatenating two substrings"
+    if value == 2 and PAIR_THEN_COUNT.search(sentence[: fact.start]):
+        return True  # "Basic and extended regular expressions are ____ variations": the pair is named
     # An ordinal from the count to one past the wrong value ("two platoons ... the third platoon") makes either
     # count a puzzle: the sentence already says how far the numbering goes.
     words = set(re.findall(r"[a-z]+", sentence.lower()))

@@ -19,6 +19,13 @@ from typing import TypeVar
 from corrigenda.heuristic.facts_patterns import MONTHS
 from corrigenda.heuristic.furniture import furniture_phrases, has_furniture
 from corrigenda.heuristic.names import TITLES, NameKinds
+from corrigenda.heuristic.notation import (
+    dated,
+    in_a_series,
+    in_other_notation,
+    is_computing_figure,
+    one_before_a_singular,
+)
 from corrigenda.heuristic.usable import is_table_or_form, usable_sentence
 
 T = TypeVar("T")
@@ -95,6 +102,8 @@ DATA_UNIT_AFTER = re.compile(r"^\s*(?:bits?|bytes?|[KMGT]i?B|(?:kilo|mega|giga)(
 PLURAL_AFTER = re.compile(r"^\s+(?!does\b|goes\b)[a-z]{2,}[^s\W]s\b")
 QUOTE_OPEN = re.compile(r"(?:^|(?<=[\s(\[/]))['‘](?=\S)")
 QUOTE_CLOSE = re.compile(r"(?<=\S)['’](?=[\s.,;:!?)\]]|$)")
+# A thousand and its binary namesake, each the other's most plausible mistake ("powers of 1024" for 1000).
+KILO = {"1000": "1024", "1024": "1000", "1,000": "1,024", "1,024": "1,000"}
 # A year further than this from the true one is not a mistake a person would make.
 YEAR_SPAN = 25
 # How often one value may stand in as the wrong answer within one document: a value reused far more is a heading.
@@ -193,6 +202,8 @@ def facts_in(sentence: str) -> list[Fact]:
         if not _is_identifier(sentence, m.start(1))
         and not NOT_A_YEAR_AFTER.match(sentence[m.end(1) :])
         and (YEAR_BEFORE.search(sentence[: m.start(1)]) or not re.match(r"\s+[a-z]", sentence[m.end(1) :]))
+        and (dated(sentence[: m.start(1)]) or not is_computing_figure(m.group(1)))  # "a multiple of 1000"
+        and (dated(sentence[: m.start(1)]) or not PLURAL_AFTER.match(sentence[m.end(1) :]))  # "of 1500 lines"
         and not _in_range(sentence, m.start(1), m.end(1))
         and not in_quoted_span(sentence, m.start(1))
     ]
@@ -224,6 +235,10 @@ def facts_in(sentence: str) -> list[Fact]:
             sentence, match.end()
         ):
             continue
+        if any(rule(sentence, match.start(), match.end()) for rule in (in_other_notation, in_a_series)):
+            continue  # "111 (in binary)", "0 means ..., 1 means ..., 2 means ...": not a count to ask about
+        if one_before_a_singular(sentence, match.start(), match.end()):
+            continue  # "take up 1 character": the grammar gives any other count away
         found.append(Fact("number", match.group(0), match.start(), match.end()))
     found += [
         Fact("number", m.group(0), m.start(), m.end())
@@ -272,6 +287,16 @@ def either_way(options: Iterable[T], offset: Callable[[T], float], *material: ob
     return sorted(ranked, key=lambda option: (offset(option) > 0) != larger_first)
 
 
+def round_like(wrong: str, value: str) -> bool:
+    """For a round figure, whether `wrong` is as round and as long: 1000 is mistaken for 2000 or 1500, never for a
+    mode such as 755 or for 500; 80 for 75 or 90, never 100. Any value passes for a figure that is not round."""
+    digits, other = value.replace(",", ""), wrong.replace(",", "")
+    if "." in value or not digits.isdigit() or not digits.endswith("0") or int(digits) == 0:
+        return True
+    zeros = len(digits) - len(digits.rstrip("0"))
+    return other.isdigit() and len(other) == len(digits) and int(other) % (5 * 10 ** (zeros - 1)) == 0
+
+
 def made_up_years(value: str, avoid: str) -> list[str]:
     """Years a few years off the true one, not in `avoid` (the sentence), in a fixed pseudo-random order."""
     true = int(value)
@@ -308,11 +333,14 @@ def made_up_powers_of_two(value: str, avoid: str) -> list[str]:
 
 
 def is_binary_size(fact: Fact, sentence: str) -> bool:
-    """A number of bits or bytes that is a power of two (2 and up): its mistakes are other powers of two."""
+    """A number of bits or bytes that is a power of two (2 and up), or any power of two from 256 ("1024 blocks"): its
+    mistakes are other powers of two."""
     if fact.kind != "number" or not fact.value.replace(",", "").isdigit():
         return False
     true = int(fact.value.replace(",", ""))
-    return true >= 2 and true & (true - 1) == 0 and bool(DATA_UNIT_AFTER.match(sentence[fact.end :]))
+    if true >= 2 and true & (true - 1) == 0:
+        return true >= 256 or bool(DATA_UNIT_AFTER.match(sentence[fact.end :]))  # "1024 blocks" too
+    return False
 
 
 def made_up_numbers(value: str, avoid: str) -> list[str]:
@@ -335,7 +363,11 @@ def made_up_numbers(value: str, avoid: str) -> list[str]:
     out = []
     for option in options:
         text = _formatted(option, value)
-        if normalise_number(text) != normalise_number(value) and not re.search(rf"(?<![\d,.]){re.escape(text)}", avoid):
+        if (
+            round_like(text, value)
+            and normalise_number(text) != normalise_number(value)
+            and not re.search(rf"(?<![\d,.]){re.escape(text)}", avoid)
+        ):
             out.append(text)
     return out
 
@@ -419,8 +451,10 @@ class FactPool:
         """A value from the document if one is close, else (years and numbers) one made up nearby; never one that
         makes a statement the document itself makes."""
         made_up = {"year": made_up_years, "number": made_up_numbers}.get(fact.kind)
-        if is_binary_size(fact, sentence):
-            options: list[str | None] = list(made_up_powers_of_two(fact.value, sentence))
+        if fact.value in KILO and not DATA_UNIT_AFTER.match(sentence[fact.end :]):
+            options: list[str | None] = [KILO[fact.value]]  # "powers of 1000" for 1024: the classic confusion
+        elif is_binary_size(fact, sentence):
+            options = list(made_up_powers_of_two(fact.value, sentence))
         else:
             options = [self._from_document(fact, sentence, uses), *(made_up(fact.value, sentence) if made_up else [])]
         plural = fact.kind == "number" and PLURAL_AFTER.match(sentence[fact.end :])
@@ -466,8 +500,7 @@ class FactPool:
                 and distance(v) <= math.log(3)
             ]
             near = [v for v in near if not re.search(rf"(?<![\d,.]){re.escape(v)}", sentence)]
-            if fact.value.endswith("0") and "." not in fact.value:
-                near = [v for v in near if v[-1] in "05"]  # a round figure is mistaken for another round one
+            near = [v for v in near if round_like(v, fact.value)]
             return min(near, key=lambda v: (distance(v), v), default=None)
         kind = self.names.kind(fact.value)
         if kind is None:

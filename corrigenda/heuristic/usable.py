@@ -22,8 +22,9 @@ CODE = re.compile(r"==|!=|<=|>=|[{}`<>]|\w\(\d*\)|\b\w+\.\w+\(")
 FRAGMENT_END = re.compile(r"(?:\b[A-Z]\.|\s\d{1,3}\.)$")
 OCR_JUNK = re.compile(r"\*\w|\b\d+[A-Z]{3,}|[A-Z]{3,}\d")
 # A sentence end, then a quoted code item that did not split from it: table or list entries glued together
-# ("... exit with status 42. ‘/^foo/’ is a regular-expression address.", "There is a fractional part. '@' seconds").
-GLUED_ITEM = re.compile(r"[.!?]\s+['‘](?![A-Z])\S")
+# ("... exit with status 42. ‘/^foo/’ is a regular-expression address.", "There is a fractional part. '@' seconds"),
+# or a number that opens the next entry ("the maximum is 9. 1 means \"no overlap\"").
+GLUED_ITEM = re.compile(r"[.!?]\s+(?:['‘](?![A-Z])\S|\d+\s+[a-z])")
 BOILERPLATE = re.compile(r"intentionally left blank|distribution statement|approved for public release", re.I)
 # A running head glued to the start of a sentence: "Company Planning and Preparation commanders develop ...".
 LEADING_HEADING = re.compile(
