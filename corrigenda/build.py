@@ -36,7 +36,7 @@ from corrigenda.emit.writers import (
     write_jsonl,
     write_meta_dataset,
 )
-from corrigenda.errors import BudgetReached, CacheError, InputError, OutputError
+from corrigenda.errors import BudgetReached, CacheError, InputError, OfflineMiss, OutputError
 from corrigenda.heuristic.facts import FactPool
 from corrigenda.ingest.corpus import Chunk, IngestionReport, iter_chunks
 from corrigenda.ingest.store import IngestStore, StoredReading, store_path
@@ -159,6 +159,12 @@ class Build:
         self.reading = StoredReading(self.ingest_store, self.plan.spec.inputs, base)
         spec_cache, cache = cache, options.shard.cache_path(cache) if options.shard else cache
         self.release.check_location([cache, self.ingest_store.path, *self._sources()])  # before either is created
+        if options.offline and not cache.exists() and not (options.shard and spec_cache.exists()):
+            raise OfflineMiss(  # else an empty cache is created, and the first chunk "is not cached"
+                f"--offline: there is no cache at {cache} (output.cache), so nothing can be answered from it",
+                "build without --offline first, or merge the shards' caches into it (corrigenda cache merge ... -o "
+                f"{cache})",
+            )
         self.cache = CallCache(cache, fallback=spec_cache if options.shard else None)  # a shard pays for no call twice
         # Two builds (other --out folders, or other specs) sharing this cache would each pay for every call.
         self.cache_lock = BuildLock(cache.with_name(f".{cache.name}.lock"), cache)

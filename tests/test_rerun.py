@@ -10,6 +10,7 @@ from conftest import llm_spec, offline_project
 from fake_openai import Reply, default_reply
 
 from corrigenda.build import Build, BuildOptions
+from corrigenda.cli import main
 from corrigenda.compiler.compile import compile_spec
 from corrigenda.runtime.debug_log import read_debug
 
@@ -105,3 +106,12 @@ def test_the_offline_heuristic_build_reruns_identically(tmp_path):
     before = _files(out)
     again = _build(spec, offline=True)
     assert again.pipeline.replayed == again.pipeline.ingested and _files(out) == before
+
+
+def test_offline_without_a_cache_says_there_is_none_and_creates_none(tmp_path, capsys):
+    """It created an empty cache file and then named the first chunk "not cached", as if one call were missing."""
+    spec = offline_project(tmp_path)
+    assert main(["build", str(spec), "--offline"]) == 2
+    err = capsys.readouterr().err
+    assert "--offline: there is no cache at" in err and "build without --offline first" in err
+    assert not list(tmp_path.rglob("*.sqlite")) and not (tmp_path / "out").exists()
