@@ -151,6 +151,18 @@ def test_sigkill_while_polling_then_rerun_creates_no_second_batch(project, fake_
     assert len(ids) == len(set(ids)) == 2 * CHUNKS  # no call was sent twice
 
 
+def _spent(cache_file: Path) -> float:
+    """USD of every answer in the cache, at the test spec's prices ($1/$2 per million small, $3/$4 large)."""
+    cache = CallCache(cache_file)
+    spent = 0.0
+    for model, response in cache.db.execute("SELECT model, response FROM calls"):
+        completion = json.loads(response)["completion"]
+        price = 1.0 if model == "small" else 3.0
+        spent += (completion["input_tokens"] * price + completion["output_tokens"] * (price + 1)) / 1e6
+    cache.close()
+    return spent
+
+
 def test_the_spending_cap_stops_within_one_requests_cost(project, fake_server, capsys):
     fake_server.responder = lambda body, n: Reply(
         **vars(default_reply(body, n)) | {"prompt_tokens": 100, "completion_tokens": 1000}
@@ -164,13 +176,7 @@ def test_the_spending_cap_stops_within_one_requests_cost(project, fake_server, c
     assert main(["build", str(spec)]) == 4
     err = capsys.readouterr().err
     assert "max_usd $0.03 reached" in err
-    cache = CallCache(project.root / ".corrigenda-cache" / "calls.sqlite")
-    spent = 0.0
-    for model, response in cache.db.execute("SELECT model, response FROM calls"):
-        completion = json.loads(response)["completion"]
-        price = 1.0 if model == "small" else 3.0
-        spent += (completion["input_tokens"] * price + completion["output_tokens"] * (price + 1)) / 1e6
-    cache.close()
+    spent = _spent(project.root / ".corrigenda-cache" / "calls.sqlite")
     assert 0.03 - 0.02 <= spent <= 0.03  # within one request's worst case of the cap, never over it
     assert fake_server.count < 2 * CHUNKS  # not every call was made
     card = (project.root / "out.failed" / "README.md").read_text()
@@ -362,6 +368,20 @@ def test_plan_shows_the_online_and_the_batch_total(project, capsys):
     assert "…" not in out  # the batch column still fits 80 columns
 
 
+def test_the_spending_cap_holds_without_max_tokens(project, fake_server, capsys):
+    """No max_tokens: a request's worst case is its prompt and the model's context (or the step's expected output),
+    never the prompt alone, so eight requests in flight cannot all be sent on the last few cents."""
+    fake_server.responder = lambda body, n: Reply(
+        **vars(default_reply(body, n)) | {"prompt_tokens": 100, "completion_tokens": 300}
+    )
+    spec = _spec(project, fake_server.base_url, batch=False, concurrency="8")
+    spec.write_text(spec.read_text() + "max_usd: 0.01\n", encoding="utf-8")
+    assert main(["build", str(spec)]) == 4
+    assert "max_usd $0.01 reached" in capsys.readouterr().err
+    spent = _spent(project.root / ".corrigenda-cache" / "calls.sqlite")
+    assert 0 < spent <= 0.01
+
+
 def test_the_spending_cap_holds_back_the_part_of_a_batch_that_could_pass_it(project, fake_server, capsys):
     spec = _spec(project, fake_server.base_url, batch=True)
     text = spec.read_text().replace("  small:\n", "  small:\n    sampling: {max_tokens: 1000}\n")
@@ -371,6 +391,15 @@ def test_the_spending_cap_holds_back_the_part_of_a_batch_that_could_pass_it(proj
     assert "max_usd $0.004 reached" in capsys.readouterr().err
     assert len(fake_server.batches) == 1
     assert 0 < len(fake_server.batch_lines) < CHUNKS  # only what fits under the cap was sent
+
+
+def test_the_spending_cap_holds_back_part_of_a_batch_without_max_tokens(project, fake_server, capsys):
+    spec = _spec(project, fake_server.base_url, batch=True)
+    # no max_tokens: a filter line's worst case is its ~250 prompt tokens and a filter's usual 400 output tokens, at
+    # $1/$2 per million, halved: ~$0.0005 (counting the prompt alone, ~$0.0001, sent every line)
+    spec.write_text(spec.read_text() + "max_usd: 0.002\n", encoding="utf-8")
+    assert main(["build", str(spec)]) == 4
+    assert 0 < len(fake_server.batch_lines) < CHUNKS
 
 
 def test_an_endpoint_without_a_batch_api_is_named_with_what_to_do(project, fake_server, capsys):

@@ -29,7 +29,6 @@ from corrigenda.runtime.budget import Budget
 from corrigenda.runtime.cache import CallCache
 from corrigenda.runtime.openai_backend import NO_KEY, completion_from
 from corrigenda.runtime.request import Request
-from corrigenda.runtime.tokens import count_message_tokens
 
 Note = Callable[[str], None]
 
@@ -109,11 +108,14 @@ class Batcher:
         self.note = note or (lambda text: None)
         self._clients: dict[str, openai.AsyncOpenAI] = {}
         self._reserved: dict[str, float] = {}  # batch id -> USD held for it in this process
+        self._worst: dict[str, float] = {}  # call key -> its worst-case USD, known while the request is at hand
 
     def want(self, caller: Any, key: str, request: Request) -> None:
         """Record a call the cache cannot answer, for this round's batch."""
         url, body = caller.backend.batch_request(request)
         self.store.want(key, caller.name, request.step, request.item, request_line(key, url, body))
+        if self.budget.cap is not None:
+            self._worst[key] = caller.worst_case_usd(request, batch=True)
 
     def _client(self, caller: Any) -> openai.AsyncOpenAI:
         if caller.name not in self._clients:
@@ -152,9 +154,7 @@ class Batcher:
         for key, line in lines:
             usd = 0.0
             if self.budget.cap is not None:
-                body = json.loads(line)["body"]
-                prompt = count_message_tokens(body.get("messages") or [{"role": "user", "content": body.get("prompt")}])
-                usd = caller.model.pricing.cost(prompt, body.get("max_tokens") or 0, batch=True)
+                usd = self._worst.pop(key, 0.0)  # every call to send was wanted in this pass (forget_wants)
                 if not self.budget.reserve(usd):
                     return
             yield key, line, usd

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from corrigenda.compiler.spec import ModelSpec
+from corrigenda.compiler.spec import DEFAULT_EXPECTED_OUTPUT_TOKENS, ModelSpec
 from corrigenda.errors import EndpointDown, EndpointError, OfflineMiss
 from corrigenda.runtime.adaptive import AdaptiveLimit
 from corrigenda.runtime.budget import Budget
@@ -126,9 +126,15 @@ class Caller:
         return usd
 
     def worst_case_usd(self, request: Request, batch: bool = False) -> float:
-        """The most this call can cost: its prompt's tokens and every token max_tokens allows."""
+        """The most this call can cost: its prompt's tokens and every token max_tokens allows. Without max_tokens
+        the endpoint decides: the rest of the model's context if the spec gives it, else the step's usual output
+        (counting no output would let every request in flight start on the cap's last cents)."""
         prompt = count_message_tokens(request.messages) if request.messages else 0
-        return self.model.pricing.cost(prompt, request.sampling.max_tokens or 0, batch)
+        output = request.sampling.max_tokens
+        if output is None:
+            context = self.model.context_tokens
+            output = context - prompt if context and context > prompt else DEFAULT_EXPECTED_OUTPUT_TOKENS[request.kind]
+        return self.model.pricing.cost(prompt, output, batch)
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.model.backoff_max_s, self.model.backoff_s * 2 ** (attempt - 1))
