@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -33,7 +34,7 @@ exit codes:
   2    bad spec, input, option, cache or output location: fix it and rerun
   3    an endpoint is unreachable or refuses us: rerun once it is fixed
   4    the spending cap max_usd was reached: raise it and rerun
-  130  interrupted
+  130  interrupted (Ctrl-C, or SIGTERM: a cancelled CI job, `kill PID`)
   141  the reader of the output went away (`corrigenda show OUT | head`)"""
 SPEC_HELP = "the spec .yaml file, e.g. spec/offline.yaml"
 INTERRUPTED = {  # what Ctrl-C leaves behind, per command
@@ -420,7 +421,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def stop_on_sigterm_as_on_ctrl_c() -> None:
+    """A CI job cancelled, `kill PID`, a container stopped: SIGTERM ends the command as Ctrl-C does (calls in flight
+    cancelled, everything finished cached, one line, exit 130) instead of dying silently mid-write."""
+
+    def stop(_number: int, _frame: object) -> None:
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background by a script: no Ctrl-C
+            raise KeyboardInterrupt
+        signal.raise_signal(signal.SIGINT)  # the same path as Ctrl-C (asyncio's own handler while a build runs)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # the command itself, not a caller passing arguments: the process's signals are ours
+        stop_on_sigterm_as_on_ctrl_c()
     argv = sys.argv[1:] if argv is None else argv
     args: argparse.Namespace | None = None
     try:

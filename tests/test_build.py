@@ -302,15 +302,27 @@ def test_retry_on_length_asks_again(project, fake_server):
     assert set(seen.values()) == {2}
 
 
-def test_ctrl_c_stops_cleanly_and_keeps_what_completed(project, fake_server):
+@pytest.mark.parametrize(
+    ("stop", "sigint"),
+    [
+        (signal.SIGINT, signal.default_int_handler),  # Ctrl-C
+        (signal.SIGTERM, signal.default_int_handler),  # a cancelled CI job, `kill PID`, a stopped container
+        (signal.SIGTERM, signal.SIG_IGN),  # the same, started in the background by a script (SIGINT ignored)
+    ],
+)
+def test_ctrl_c_stops_cleanly_and_keeps_what_completed(project, fake_server, stop, sigint):
     _corpus(project.root, copies=40)
     fake_server.responder = lambda body, n: Reply(**vars(default_reply(body, n)) | {"delay_s": 0.05})
     spec = project(llm_spec(fake_server.base_url, concurrency="2"))
-    process = _start_build(spec, fake_server, 20, stderr=subprocess.PIPE)
-    process.send_signal(signal.SIGINT)
+    previous = signal.signal(signal.SIGINT, sigint)  # the child inherits an ignored SIGINT
+    try:
+        process = _start_build(spec, fake_server, 20, stderr=subprocess.PIPE)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    process.send_signal(stop)
     _, err = process.communicate(timeout=30)
-    assert process.returncode == 130
-    assert "interrupted" in err and "rerun" in err
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "rerun" in err and "Traceback" not in err
     assert not (project.root / "out" / "axolotl_correction_conversations.json").exists()
     cache = CallCache(project.root / ".corrigenda-cache" / "calls.sqlite")
     assert cache.count() >= 10
