@@ -20,6 +20,7 @@ from corrigenda.errors import EXIT_BAD_INPUT, EXIT_GATE, EXIT_OK, CorrigendaErro
 from corrigenda.ingest.corpus import IngestionReport, discover, iter_chunks
 from corrigenda.machine import build_json, check_json, emit, error_json, plan_json
 from corrigenda.runtime.shard import Shard
+from corrigenda.startup import imports_done
 
 EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader closed the pipe
 
@@ -435,6 +436,7 @@ def stop_on_sigterm_as_on_ctrl_c() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     if argv is None:  # the command itself, not a caller passing arguments: the process's signals are ours
+        imports_done()
         stop_on_sigterm_as_on_ctrl_c()
     argv = sys.argv[1:] if argv is None else argv
     args: argparse.Namespace | None = None
