@@ -6,7 +6,8 @@ import os
 import signal
 import sys
 
-_pressed: list[bool] = []  # set while the imports run; only in the command's own process
+_held = False  # whether Ctrl-C is being held during the imports (only in the command's own process)
+_pressed = False  # whether it was pressed meanwhile
 
 
 def hold_ctrl_c_during_imports() -> None:
@@ -18,19 +19,26 @@ def hold_ctrl_c_during_imports() -> None:
         return
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:  # ignored, or someone else's
         return
-    _pressed.append(False)
-    signal.signal(signal.SIGINT, lambda _number, _frame: _pressed.append(True))
+    global _held
+    _held = True
+    signal.signal(signal.SIGINT, _note_ctrl_c)
+
+
+def _note_ctrl_c(_number: int, _frame: object) -> None:
+    global _pressed
+    _pressed = True
 
 
 def imports_done() -> None:
     """Ctrl-C works as usual from here; if it was pressed during the imports, stop now with one line, exit 130."""
-    if not _pressed:
+    global _held
+    if not _held:
         return
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    if any(_pressed):
+    _held = False
+    if _pressed:
         print("interrupted while starting: nothing was read or requested", file=sys.stderr)
         raise SystemExit(130)
-    _pressed.clear()
 
 
 hold_ctrl_c_during_imports()
