@@ -7,6 +7,7 @@ for a while, then served again on the same port). It counts every request it rec
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import re
 import threading
@@ -320,6 +321,7 @@ class ServerThread:
         self._ready = threading.Event()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._outages: list[concurrent.futures.Future[None]] = []
 
     async def _open(self) -> None:
         app = web.Application()
@@ -360,9 +362,12 @@ class ServerThread:
             await asyncio.sleep(seconds)
             await self._open()
 
-        asyncio.run_coroutine_threadsafe(down_then_up(), self._loop)
+        self._outages.append(asyncio.run_coroutine_threadsafe(down_then_up(), self._loop))
 
     def stop(self) -> None:
+        for outage in self._outages:  # a test may end while the server is still down
+            outage.cancel()
+
         async def shutdown() -> None:
             await self._runner.cleanup()
 

@@ -24,7 +24,7 @@ from corrigenda.compiler.spec import ModelSpec, Sampling
 from corrigenda.errors import EndpointError
 from corrigenda.runtime import probe as probe_module
 from corrigenda.runtime.cache import CallCache
-from corrigenda.runtime.caller import Caller, CallFailed, EndpointDown, StepStats
+from corrigenda.runtime.caller import Caller, CallFailed, EndpointDown, Outage, StepStats
 from corrigenda.runtime.openai_backend import OpenAIBackend
 from corrigenda.runtime.request import Request
 
@@ -273,6 +273,50 @@ def test_a_refused_connection_is_called_refused_not_a_timeout(tmp_path):
     assert "rerun the same command to resume" in down.value.hint
     assert stats.retries > 2  # refusals used up no attempt: max_attempts is 2, the outage ran its course
     assert down.value.exit_code == 3
+
+
+def test_an_answer_sent_before_the_outage_does_not_restart_its_clock(fake_server, tmp_path):
+    """The call that was in flight when the server went down still gets its answer; that says nothing about new
+    connections, so the call refused meanwhile stops the build (EndpointDown) instead of failing its chunk alone."""
+
+    def responder(body, count):
+        if count == 1:
+            fake_server.server.outage(3)
+            return Reply("late but fine", delay_s=0.3)
+        return default_reply(body, count)
+
+    fake_server.responder = responder
+    caller = _caller(fake_server.base_url, tmp_path, give_up_after_s=0.5)
+
+    async def go():
+        def request(item: str) -> Request:
+            return Request("filter", "filter", item, 0, [{"role": "user", "content": item}], Sampling())
+
+        try:
+            first = asyncio.create_task(caller.call(request("doc#0"), StepStats()))
+            await asyncio.sleep(0.1)  # the server is down now; the first call waits for its answer
+            second = asyncio.create_task(caller.call(request("doc#1"), StepStats()))
+            return await asyncio.gather(first, second, return_exceptions=True)
+        finally:
+            await caller.backend.close()
+
+    first, second = asyncio.run(go())
+    assert first[0].content == "late but fine"
+    assert isinstance(second, EndpointDown), second
+
+
+@given(st.lists(st.tuples(st.floats(min_value=0, max_value=100), st.booleans()), max_size=30))
+def test_an_outage_begins_with_the_earliest_refusal_after_the_latest_answer(tries):
+    """Tries end in any order (the list is the order they end in; each carries when it began and whether it got
+    through): the outage is dated from the earliest refused try that began after the latest answered one."""
+    outage = Outage()
+    for started, answered in tries:
+        outage.succeeded(started) if answered else outage.refused(started)
+    latest_answer = max((started for started, answered in tries if answered), default=float("-inf"))
+    refusals_since = [started for started, answered in tries if not answered and started > latest_answer]
+    if refusals_since:
+        assert outage.since is not None and latest_answer <= outage.since <= min(refusals_since)
+    assert outage.since is None or outage.since >= latest_answer
 
 
 def test_tls_trouble_mid_run_is_named(fake_server, tmp_path):

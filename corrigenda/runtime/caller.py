@@ -10,9 +10,10 @@ answer is stored before it is returned, so an interrupted run loses nothing it p
 from __future__ import annotations
 
 import asyncio
+import heapq
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from corrigenda.compiler.spec import DEFAULT_EXPECTED_OUTPUT_TOKENS, ModelSpec
@@ -76,9 +77,29 @@ class StepStats:
 
 @dataclass
 class Outage:
-    """Since when (monotonic seconds) no connection to a model's endpoint has succeeded; None while it answers."""
+    """Since when (monotonic seconds) no connection to a model's endpoint has succeeded; None while it answers.
+    Tries end out of order (an answer sent before the server went down arrives after the first refusal; a connect
+    timeout fails late), so both are dated by when the try began: the outage began with the earliest refused try
+    begun after the latest answered one."""
 
-    since: float | None = None
+    answered: float = float("-inf")  # when the latest answered try began
+    refusals: list[float] = field(default_factory=list)  # a heap: when each refused try after it began
+
+    @property
+    def since(self) -> float | None:
+        return self.refusals[0] if self.refusals else None
+
+    def refused(self, started: float) -> float:
+        """Record a try that could not connect; returns when the outage began (never before the latest answer)."""
+        if started > self.answered:
+            heapq.heappush(self.refusals, started)
+        return self.refusals[0] if self.refusals else self.answered
+
+    def succeeded(self, started: float) -> None:
+        """Record an answered try: refusals of tries begun before it no longer count."""
+        self.answered = max(self.answered, started)
+        while self.refusals and self.refusals[0] <= self.answered:
+            heapq.heappop(self.refusals)
 
 
 class Caller:
@@ -233,7 +254,7 @@ class Caller:
                     raise CallFailed(str(exc), tries) from None
                 else:
                     self.slots.record(time.monotonic() - started)
-                    self.outage.since = None
+                    self.outage.succeeded(started)
                     self.cache.put(
                         key,
                         request.step,
@@ -266,8 +287,7 @@ class Caller:
         The outage runs from the first failure to connect after a success, over all of this model's calls, so a
         short blip is waited out and only a dead endpoint stops the build."""
         now = time.monotonic()
-        self.outage.since = self.outage.since or started
-        down_for = now - self.outage.since
+        down_for = now - self.outage.refused(started)
         give_up = self.model.give_up_after_s
         if down_for >= give_up:
             raise EndpointDown(
