@@ -15,6 +15,7 @@ from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
+from corrigenda.cli import main
 from corrigenda.compiler.spec import InputsSpec
 from corrigenda.ingest.corpus import IngestionReport, iter_chunks, read_documents
 from corrigenda.ingest.document import Unreadable
@@ -525,3 +526,19 @@ def test_a_pdf_page_that_raises_loses_that_page_not_the_document(tmp_path: Path)
     every = _one_page_broken(tmp_path / "all.pdf", bodies[:1], broken=0)
     with pytest.raises(Unreadable, match="no page could be read"):
         read_pdf(every, "all.pdf")
+
+
+def test_a_jsonl_export_with_no_text_key_is_one_line_on_screen_and_every_line_in_the_report(tmp_path: Path, capsys):
+    spec = offline_project(tmp_path)
+    rows = [json.dumps({"id": n, "content": f"Record {n}."}) for n in range(1, 5001)]
+    (tmp_path / "samples" / "export.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["plan", str(spec)]) == 0
+    out = capsys.readouterr().out
+    named = [line for line in out.splitlines() if "export.jsonl" in line]
+    reason = "no `text` key (keys found: `id`, `content`)"
+    assert len(named) == 2, named  # the file skipped, and its bad lines: not 5,000 lines
+    assert f"skipped ../samples/export.jsonl: no valid records, every line: {reason}" in named[0]
+    assert f"bad lines ../samples/export.jsonl:1, 2, 3 and 4,997 more: {reason}" in (named[1])
+    report = IngestionReport()
+    list(read_documents([tmp_path / "samples" / "export.jsonl"], tmp_path / "samples", report))
+    assert len(report.bad_lines) == 5000 and report.bad_lines[-1] == f"export.jsonl:5000: {reason}"

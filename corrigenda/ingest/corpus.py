@@ -10,6 +10,7 @@ import hashlib
 import heapq
 import os
 import posixpath
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -67,6 +68,10 @@ class Chunk:
         }
 
 
+_BAD_LINES_SHOWN = 3  # per file and reason, on screen; ingestion_report.json lists every one
+_BAD_LINE = re.compile(r"(.*?):(\d+): (.*)", re.DOTALL)  # FILE:LINE: reason (a reason may quote a key with colons)
+
+
 @dataclass
 class IngestionReport:
     files_read: list[str] = field(default_factory=list)
@@ -83,6 +88,25 @@ class IngestionReport:
     subset_size: int | None = None
     # What the readers' clean-up changed in each file, by kind: {"a.pdf": {"running_lines": 40, ...}}.
     cleaning: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def bad_line(self, source: str, line: int, reason: str) -> None:
+        self.bad_lines.append(f"{source}:{line}: {reason}")
+
+    def bad_line_groups(self) -> dict[tuple[str, str], list[int]]:
+        """(file, reason) -> line numbers, in the order met: a file whose lines all fail alike is one line on
+        screen. Read back from `bad_lines`, which is what a stored reading replays."""
+        groups: dict[tuple[str, str], list[int]] = {}
+        for entry in self.bad_lines:
+            if match := _BAD_LINE.match(entry):  # always, as `bad_line` writes them
+                source, number, reason = match.groups()
+                groups.setdefault((source, reason), []).append(int(number))
+        return groups
+
+    def no_valid_records(self, source: str) -> None:
+        """A JSONL file that gave no document: skipped, with its lines' one reason when they share one."""
+        reasons = [reason for file, reason in self.bad_line_groups() if file == source]
+        why = "no valid records" + (f", every line: {reasons[0]}" if len(reasons) == 1 else "")
+        self.skipped.append({"file": source, "reason": why})
 
     def count_cleaning(self, source: str, changes: dict[str, int]) -> None:
         """Add one document's clean-up counts to its file's (a JSONL file sums its records)."""
@@ -124,7 +148,13 @@ class IngestionReport:
             for item in self.short_documents
         ]
         out += [f"note {item['file']}: {item['reason']}" for item in self.notes]
-        out += [f"bad line {line}" for line in self.bad_lines]
+        for (source, reason), numbers in self.bad_line_groups().items():
+            if len(numbers) <= _BAD_LINES_SHOWN:
+                out += [f"bad line {source}:{number}: {reason}" for number in numbers]
+            else:
+                shown = ", ".join(str(number) for number in numbers[:_BAD_LINES_SHOWN])
+                more = len(numbers) - _BAD_LINES_SHOWN
+                out.append(f"bad lines {source}:{shown} and {more:,} more: {reason}")
         if self.cleaning:
             totals: dict[str, int] = {}
             for changes in self.cleaning.values():
@@ -195,16 +225,14 @@ def read_documents(files: list[Path], base: Path, report: IngestionReport) -> It
         try:
             if kind == "jsonl":
                 yielded = False
-                for document in read_jsonl(
-                    file, source, lambda line, why, s=source: report.bad_lines.append(f"{s}:{line}: {why}")
-                ):
+                for document in read_jsonl(file, source, lambda line, why, s=source: report.bad_line(s, line, why)):
                     if not yielded:
                         report.files_read.append(source)
                     yielded = True
                     report.count_cleaning(source, document.cleaning)
                     yield document
                 if not yielded:
-                    report.skipped.append({"file": source, "reason": "no valid records"})
+                    report.no_valid_records(source)
                 continue
             if kind in ("txt", "md"):
                 document, note = read_text_file(file, source)
