@@ -9,7 +9,7 @@ from corrigenda.build import Build, BuildOptions, BuildResult
 from corrigenda.compiler.compile import compile_spec
 from corrigenda.compiler.plan import Plan
 from corrigenda.emit.check import CheckResult, check_path, release_built_from
-from corrigenda.emit.show import render, select
+from corrigenda.emit.show import shown
 from corrigenda.emit.view import ViewItem
 
 
@@ -50,6 +50,6 @@ def show(
     out: str | Path, n: int = 3, *, rejected: bool = False, failed: bool = False, item: str | None = None
 ) -> list[ViewItem]:
     """Print conversations of a release with the masked span marked, as `corrigenda show` does, and return them."""
-    items = select(Path(out), n, rejected=rejected, failed=failed, item=item)
-    print("\n".join(render(i) for i in items), end="")
+    items, text = shown(Path(out), n, rejected=rejected, failed=failed, item=item)
+    print(text, end="")
     return items

@@ -280,10 +280,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from corrigenda.emit.show import render, select
+    from corrigenda.emit.show import shown
 
-    items = select(Path(args.out), args.n, rejected=args.rejected, failed=args.failed, item=args.item)
-    print("\n".join(render(item) for item in items) or "nothing to show", end="" if items else "\n")
+    _, text = shown(Path(args.out), args.n, rejected=args.rejected, failed=args.failed, item=args.item)
+    print(text, end="")
     return EXIT_OK
 
 

@@ -151,6 +151,15 @@ def test_broken_generation_releases_nothing_and_reports_why(project, fake_server
     failed = [json.loads(line) for line in (project.root / "out.failed" / "failed.jsonl").read_text().splitlines()]
     assert failed and all("HTTP 500" in row["reason"] for row in failed)
     assert "NOT RELEASED" in capsys.readouterr().err
+    reports = project.root / "out.failed"
+    assert main(["show", str(reports)]) == 0  # what a user types next: it says what is there and how to see it
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == f"no released item in {reports}"
+    assert said[1] == "the build was refused, nothing released: no conversation was generated (see gate_failures.json)"
+    assert said[2] == f"it holds {len(failed)} failed"
+    assert said[3] == f"to see the failed: corrigenda show {reports} --failed"
+    assert main(["show", str(reports), "--failed", "-n", "1"]) == 0
+    assert "[failed]" in capsys.readouterr().out
 
 
 def test_unsuitable_chunks_are_never_generated(project, fake_server):
