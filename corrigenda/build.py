@@ -204,6 +204,7 @@ class Build:
             for step in self.plan.spec.steps
         ]
         self.report = IngestionReport()
+        self.pre_read: list[str] = []  # files the strict policy's check read before the build (check_inputs)
         self.progress: Progress | None = None  # while the pipeline runs: the live figures
 
     def chunks(self) -> Iterator[Chunk]:
@@ -299,6 +300,16 @@ class Build:
         violations = report.policy_violations(inputs.on_unreadable)
         if violations:
             raise UnreadableInputs(violations)
+        self.pre_read = report.files_read
+
+    def _lost_inputs(self) -> list[str]:
+        """Under the strict policy, the files read before the build that it could not read itself (deleted, moved,
+        locked meanwhile): a release without them is not what strict promised."""
+        lost = self.report.policy_violations(self.plan.spec.inputs.on_unreadable)
+        if self.options.limit is None:  # --limit stops reading early: unread files are not lost ones
+            read = set(self.report.files_read) | {item["file"] for item in self.report.skipped}
+            lost += [f"{file}: no longer found by inputs.paths" for file in self.pre_read if file not in read]
+        return lost
 
     def _sources(self) -> list[Path]:
         """What the build reads: a release directory holding any of it could not be swapped away."""
@@ -536,6 +547,11 @@ class Build:
         """Why nothing may be released, or None."""
         if self.budget.reached:
             return f"max_usd ${self.budget.cap:g} reached after ${self.budget.spent:.4f}: some chunks were not built"
+        if lost := self._lost_inputs():
+            return (
+                f"inputs.on_unreadable is strict and {len(lost)} input file(s) could not be read during the build "
+                f"(they were readable when it began): {'; '.join(lost)}"
+            )
         if problems:
             return f"{len(problems)} record problem(s) broke the schema gate"
         if not records and not counts.get("chunks"):  # say where to look: the inputs, not the models

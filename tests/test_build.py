@@ -16,6 +16,7 @@ from conftest import REPO, llm_spec
 from fake_openai import Reply, default_reply, first_answer_then_good, good_conversation, passage_of
 from fpdf import FPDF
 
+from corrigenda.build import Build
 from corrigenda.cli import main
 from corrigenda.runtime.cache import CallCache
 from corrigenda.runtime.debug_log import debug_name, read_debug, record_id
@@ -380,6 +381,24 @@ def test_strict_policy_stops_before_any_request(project, fake_server, capsys):
     assert _build(relaxed) == 0  # reported, and the rest of the corpus goes on
     report = json.loads((project.root / "out" / "ingestion_report.json").read_text())
     assert [item["file"] for item in report["skipped"]] == ["docs/broken.pdf"]
+
+
+def test_under_strict_a_file_gone_during_the_build_refuses_the_release(project, fake_server, capsys, monkeypatch):
+    _corpus(project.root)
+    spec_text = llm_spec(fake_server.base_url).replace("  chunk_size:", "  on_unreadable: strict\n  chunk_size:")
+    victim = sorted((project.root / "docs").iterdir())[0]
+    pre_read = Build.check_inputs
+
+    def pre_read_then_lose_a_file(build: Build) -> None:
+        pre_read(build)
+        victim.unlink()  # a sync job, a clean-up script: after the check, before the reading
+
+    monkeypatch.setattr(Build, "check_inputs", pre_read_then_lose_a_file)
+    assert _build(project(spec_text), "--no-resume") == 1
+    err = capsys.readouterr().err
+    assert "NOT RELEASED: inputs.on_unreadable is strict and 1 input file(s) could not be read during the build" in err
+    assert f"docs/{victim.name}: no longer found by inputs.paths" in err
+    assert not (project.root / "out" / "axolotl_correction_conversations.json").exists()
 
 
 def test_a_refused_rebuild_leaves_the_old_release_whole_and_reports_beside_it(project, fake_server, capsys):
