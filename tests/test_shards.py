@@ -149,6 +149,46 @@ def test_a_merge_target_or_source_that_is_not_a_cache_names_the_option_to_change
     assert f"cannot merge {tmp_path}: a folder, not a cache file" in capsys.readouterr().err
 
 
+def _disk_full_at(target: Path, monkeypatch) -> None:
+    """SQLite's own "database or disk is full" for the merge's writes to `target`, as a full disk gives it: the
+    connection may grow the file by a few pages only."""
+    real = sqlite3.connect
+
+    def connect(database, *args, **kwargs):
+        db = real(database, *args, **kwargs)
+        if str(database).startswith(target.resolve().as_uri()):
+            db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0] + 3}")
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+
+
+def test_a_merge_onto_a_full_disk_says_what_is_in_and_leaves_no_empty_cache(tmp_path, capsys, monkeypatch):
+    small = _write(tmp_path / "small.sqlite", {"s1": "x"})
+    big = _write(tmp_path / "big.sqlite", {f"b{i}": "y" * 500 + str(i) for i in range(200)})
+    target = tmp_path / "m.sqlite"
+    _disk_full_at(target, monkeypatch)
+    assert main(["cache", "merge", str(big), "-o", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert f"merging {big} into {target} failed: database or disk is full" in err
+    assert "nothing was merged and the new target was removed" in err and "Traceback" not in err
+    assert not target.exists()
+    assert main(["cache", "merge", str(small), str(big), "-o", str(target)]) == 2
+    assert "1 of 2 sources are in it, each whole" in capsys.readouterr().err
+    assert _rows(target) == 1  # the small source, whole; nothing of the big one
+    monkeypatch.undo()  # space freed
+    assert main(["cache", "merge", str(small), str(big), "-o", str(target)]) == 0
+    assert _rows(target) == 201
+
+
+def _rows(path: Path) -> int:
+    cache = CallCache(path)
+    try:
+        return cache.count()
+    finally:
+        cache.close()
+
+
 @given(st.text("0123456789abcdef", min_size=16, max_size=64), st.integers(1, 64))
 def test_every_chunk_is_in_exactly_one_shard(content_hash, count):
     content_hash = content_hash.ljust(16, "0")

@@ -74,6 +74,7 @@ def merge_caches(sources: list[Path], target: Path) -> MergeReport:
         if source.resolve() == resolved:
             raise CacheError(f"{source} is both a source and the target", "write the merge to a new file with -o")
         _check_source(source)
+    created = not target.exists()
     try:
         CallCache(target).close()  # creates it, or checks it is a sound cache of a version we read
     except CacheError as exc:  # its hint speaks of a build's output.cache; here the user chose -o
@@ -105,10 +106,22 @@ def merge_caches(sources: list[Path], target: Path) -> MergeReport:
     except sqlite3.Error as exc:
         if db.in_transaction:
             db.execute("ROLLBACK")
+        db.close()
+        failed = sources[len(report.sources)] if len(report.sources) < len(sources) else None
+        what = f"merging {failed} into {target}" if failed else f"merging into {target}"
+        if created and not report.sources:
+            _remove_cache(target)  # it held nothing yet: no empty cache is left behind to puzzle over
+            kept = "nothing was merged and the new target was removed"
+        else:
+            kept = f"{len(report.sources)} of {len(sources)} sources are in it, each whole"
         raise CacheError(
-            f"merging into {target} failed: {exc}",
-            "the sources merged before this one are in; free space and rerun the same merge (it adds only the rest)",
+            f"{what} failed: {exc}; {kept}", "free space and rerun the same merge (it adds only what is missing)"
         ) from None
     finally:
         db.close()
     return report
+
+
+def _remove_cache(path: Path) -> None:
+    for leftover in (path, *(path.with_name(path.name + suffix) for suffix in ("-journal", "-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
