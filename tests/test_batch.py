@@ -402,6 +402,16 @@ def test_the_spending_cap_holds_back_part_of_a_batch_without_max_tokens(project,
     assert 0 < len(fake_server.batch_lines) < CHUNKS
 
 
+def test_the_spending_cap_counts_a_steps_own_expected_output_without_max_tokens(project, fake_server):
+    """A step that says its answers run long (expected_output_tokens) is held to that, not its kind's default: at
+    4,000 tokens a filter line's worst case is ~$0.0041 (~250 prompt tokens, $1/$2 per million, halved), so a $0.01
+    cap sends two lines; the kind's 400 tokens (~$0.0005 a line) sent every one."""
+    spec = _spec(project, fake_server.base_url, batch=True, filter_extra="    expected_output_tokens: 4000")
+    spec.write_text(spec.read_text() + "max_usd: 0.01\n", encoding="utf-8")
+    assert main(["build", str(spec)]) == 4
+    assert len(fake_server.batch_lines) == 2
+
+
 def test_an_endpoint_without_a_batch_api_is_named_with_what_to_do(project, fake_server, capsys):
     fake_server.batch_api = False  # chat completions only, as `vllm serve` offers
     spec = _spec(project, fake_server.base_url, batch=True)

@@ -148,13 +148,15 @@ class Caller:
 
     def worst_case_usd(self, request: Request, batch: bool = False) -> float:
         """The most this call can cost: its prompt's tokens and every token max_tokens allows. Without max_tokens
-        the endpoint decides: the rest of the model's context if the spec gives it, else the step's usual output
-        (counting no output would let every request in flight start on the cap's last cents)."""
+        the endpoint decides: the rest of the model's context if the spec gives it, else the step's usual output,
+        its expected_output_tokens (counting no output would let every request in flight start on the cap's last
+        cents)."""
         prompt = count_message_tokens(request.messages) if request.messages else 0
         output = request.sampling.max_tokens
         if output is None:
             context = self.model.context_tokens
-            output = context - prompt if context and context > prompt else DEFAULT_EXPECTED_OUTPUT_TOKENS[request.kind]
+            usual = request.output_budget or DEFAULT_EXPECTED_OUTPUT_TOKENS[request.kind]
+            output = context - prompt if context and context > prompt else usual
         return self.model.pricing.cost(prompt, output, batch)
 
     def _backoff(self, attempt: int) -> float:

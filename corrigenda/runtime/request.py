@@ -17,6 +17,7 @@ class Request:
     messages: list[dict[str, str]]
     sampling: Sampling
     response_format: dict[str, Any] | None = None
+    output_budget: int | None = None  # the step's expected_output_tokens (or its kind's default): for the spending cap
     # What a non-LLM engine reads instead of messages (chunk text, earlier outputs); not sent over HTTP.
     context: dict[str, Any] = field(default_factory=dict)
 

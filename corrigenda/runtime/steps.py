@@ -66,6 +66,7 @@ class StepRunner:
             messages=messages,
             sampling=self.sampling,
             response_format=self.response_format(),
+            output_budget=self.step.output_budget,
             context=context,
         )
 
