@@ -437,6 +437,21 @@ def test_values_in_another_notation_are_not_counted_quantities():
     assert _kinds("The default page has 100 lines of text on each sheet.") == {"100": "number"}
 
 
+def test_versions_and_section_numbers_are_not_quantities():
+    """Asked as quantities, their mistakes were another version borrowed from the manual ("0.60" for gettext 0.21)
+    or one that does not exist ("GnuPG 3.x")."""
+    for sentence in (
+        "This manual documents GNU gettext version 0.21 and the tools that come with it.",
+        "Use GnuPG 1.x if your platform does not support GnuPG 2.x and its agent.",
+        "The interface changed in release 3 of the library and stayed so afterwards.",
+        "The scripts need Python 3.8 or a later interpreter on the build machine.",
+        "The default values are listed in Table 2.1 of the administrator's guide.",
+    ):
+        assert not [value for value in _kinds(sentence) if value[0].isdigit()], sentence
+    assert _kinds("About 2.5 tons of grain were stored in the barn each winter.") == {"2.5": "number"}
+    assert _kinds("The engine weighs 2.5 tons and needs 4 wheels on the road.") == {"2.5": "number", "4": "number"}
+
+
 def test_a_count_the_grammar_or_the_sentence_gives_away_is_not_asked():
     for text in (
         "Tabs and backspaces are treated like any other character; they take up 1 character.",

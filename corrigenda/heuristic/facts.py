@@ -24,6 +24,7 @@ from corrigenda.heuristic.notation import (
     in_a_series,
     in_other_notation,
     is_computing_figure,
+    is_version_or_section,
     one_before_a_singular,
 )
 from corrigenda.heuristic.usable import is_table_or_form, usable_sentence
@@ -235,8 +236,11 @@ def facts_in(sentence: str) -> list[Fact]:
             sentence, match.end()
         ):
             continue
-        if any(rule(sentence, match.start(), match.end()) for rule in (in_other_notation, in_a_series)):
-            continue  # "111 (in binary)", "0 means ..., 1 means ..., 2 means ...": not a count to ask about
+        if any(
+            rule(sentence, match.start(), match.end())
+            for rule in (in_other_notation, in_a_series, is_version_or_section)
+        ):
+            continue  # "111 (in binary)", "0 means ..., 1 means ...", "GnuPG 2.x": not a count to ask about
         if one_before_a_singular(sentence, match.start(), match.end()):
             continue  # "take up 1 character": the grammar gives any other count away
         found.append(Fact("number", match.group(0), match.start(), match.end()))

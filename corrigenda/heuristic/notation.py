@@ -53,6 +53,21 @@ def in_other_notation(sentence: str, start: int, end: int) -> bool:
     return bool(NOTATION_NEAR.search(near) or RADIX_BEFORE.search(sentence[:start]))
 
 
+# A version or a section, not a quantity: "version 0.21", "GnuPG 2.x", "Python 3.8", "Table 2.1", "v4".
+VERSION_BEFORE = re.compile(r"\b(?:versions?|releases?|revisions?|rev|v)\.?\s*$", re.IGNORECASE)
+VERSION_AFTER = re.compile(r"\.[xX*](?!\w)")
+NAMED_BEFORE = re.compile(r"(?<=\S)\s+[A-Z][\w+-]*\s+$")  # a capitalised word, not the sentence's first one
+
+
+def is_version_or_section(sentence: str, start: int, end: int) -> bool:
+    """A version ("gettext version 0.21", "GnuPG 2.x") or a section ("Table 2.1"): asked as a quantity, its mistake
+    was another version from the manual ("0.60") or none that exists ("GnuPG 3.x")."""
+    before = sentence[:start]
+    if VERSION_BEFORE.search(before) or VERSION_AFTER.match(sentence, end):
+        return True
+    return "." in sentence[start:end] and bool(NAMED_BEFORE.search(before))
+
+
 def one_before_a_singular(sentence: str, start: int, end: int) -> bool:
     """ "take up 1 character": any other count breaks the grammar ("2 character"), so the mistake is given away."""
     if sentence[start:end].lower() not in ("1", "one"):
