@@ -15,15 +15,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import openai
-
 from corrigenda.build import Build, BuildOptions
 from corrigenda.compiler.compile import compile_spec
 from corrigenda.errors import EXIT_OK, EndpointError, InputError, OutputError, UsageError
 from corrigenda.runtime.batch_files import read_result_line
 from corrigenda.runtime.batch_store import TERMINAL, BatchRow, BatchStore
-from corrigenda.runtime.batcher import batch_client, store_result
 from corrigenda.runtime.cache import CallCache
+from corrigenda.startup import import_held
 
 STATUS_TIMEOUT_S = 15.0  # one quick question per running batch; the stored state is shown if it goes unanswered
 
@@ -45,6 +43,10 @@ def _record(store: BatchStore, row: BatchRow, batch: Any) -> None:
 async def _refresh(store: BatchStore, plan: Any) -> dict[str, str]:
     """Ask the provider for each running batch's state and counts and store them: what the cache holds is only as
     new as a build's last poll (a Ctrl-C'd build polls no more). Returns, per batch it could not ask, why."""
+    import openai
+
+    from corrigenda.runtime.batcher import batch_client
+
     stale: dict[str, str] = {}
     for row in store.batches(live_only=True):
         if row.status in TERMINAL:
@@ -65,6 +67,7 @@ async def _refresh(store: BatchStore, plan: Any) -> dict[str, str]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    import_held("corrigenda.runtime.batcher")  # the openai client, for the provider's side
     cache, plan = _cache(args.spec)
     try:
         store = BatchStore(cache.db)
@@ -86,6 +89,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
+    import_held("corrigenda.runtime.batcher")
+    import openai
+
+    from corrigenda.runtime.batcher import batch_client
+
     cache, plan = _cache(args.spec)
     try:
         store = BatchStore(cache.db)
@@ -179,6 +187,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    store_result = import_held("corrigenda.runtime.batcher").store_result
     path = Path(args.results)
     if not path.is_file():
         raise InputError(f"{path} is not a file", "give the output file `vllm run-batch` or a batch API wrote")

@@ -42,7 +42,6 @@ from corrigenda.ingest.corpus import Chunk, IngestionReport, iter_chunks
 from corrigenda.ingest.store import IngestStore, StoredReading, store_path
 from corrigenda.lock import BuildLock
 from corrigenda.runtime.backends import backend_for
-from corrigenda.runtime.batcher import Batcher, BatchesInterrupted
 from corrigenda.runtime.budget import Budget
 from corrigenda.runtime.cache import CallCache
 from corrigenda.runtime.caller import Caller, StepStats
@@ -52,12 +51,12 @@ from corrigenda.runtime.dedupe import DuplicateFinder
 from corrigenda.runtime.item import ACCEPTED, FAILED, REJECTED, UNSUITABLE, Item
 from corrigenda.runtime.loop import run_sync
 from corrigenda.runtime.pipeline import Pipeline
-from corrigenda.runtime.probe import probe
 from corrigenda.runtime.progress import Progress
 from corrigenda.runtime.results import ItemResults
 from corrigenda.runtime.shard import Shard
 from corrigenda.runtime.steps import StepRunner
 from corrigenda.runtime.usage import ModelUsage
+from corrigenda.startup import import_held
 
 
 def note(text: str) -> None:
@@ -66,6 +65,12 @@ def note(text: str) -> None:
 
 
 GATE_FAILURES = "gate_failures.json"
+
+
+def probe_endpoints(plan: Plan) -> list[str]:
+    """The endpoint preflight (probe.py), loaded only for a plan that calls one: the built-in engine's builds skip
+    the HTTP client's import."""
+    return import_held("corrigenda.runtime.probe").probe(plan) if plan.calls_endpoints else []
 
 
 class UnreadableInputs(InputError):
@@ -180,7 +185,11 @@ class Build:
         if batched and not options.resume:  # a pass that ignores the cache would never see its batches' answers
             self.cache.close()
             raise InputError("--no-resume cannot be used in batch mode", "leave out --no-resume, or --batch")
-        self.batcher = Batcher(self.cache, self.budget, note) if batched and not options.offline else None
+        self.batcher = (
+            import_held("corrigenda.runtime.batcher").Batcher(self.cache, self.budget, note)
+            if batched and not options.offline
+            else None
+        )
         self.callers = {
             name: Caller(
                 name,
@@ -326,7 +335,7 @@ class Build:
             self.release.open()  # locked and staged before anything is asked of an endpoint
             self.cache_lock.acquire()
             if self.options.probe and not self.options.offline:
-                probe(self.plan)  # a dead endpoint, a bad key or an unknown model stops the build before any call
+                probe_endpoints(self.plan)  # a dead endpoint, a bad key or an unknown model stops the build early
         except BaseException:
             # Not abandon(): when the lock was refused, the staging folder belongs to the build that holds it.
             self.cache.close()
@@ -339,6 +348,8 @@ class Build:
             except KeyboardInterrupt:
                 live = self.batcher.store.batches(live_only=True) if self.batcher else []
                 if live:
+                    from corrigenda.runtime.batcher import BatchesInterrupted  # loaded with the batcher
+
                     raise BatchesInterrupted(
                         f"interrupted while {len(live)} batch(es) run at the provider; they keep running and every "
                         "result already in is cached",
@@ -389,7 +400,7 @@ class Build:
             self.cache_lock.acquire()
             self.spec_cache_lock.acquire()
             if self.options.probe and not self.options.offline:
-                probe(self.plan)
+                probe_endpoints(self.plan)
             items = run_sync(self._run_pipeline)  # works inside a running event loop too (loop.py)
         finally:
             self.cache.close()

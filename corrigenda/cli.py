@@ -112,7 +112,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from corrigenda.runtime.probe import probe
+    from corrigenda.build import probe_endpoints
 
     compiled = compile_spec(spec_path(args.spec))
     plan = compiled.plan
@@ -125,7 +125,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.json:
         data = plan_json(plan, result, report, compiled.warnings, violations)
         if args.probe and not violations:
-            data["endpoints"] = probe(plan)  # a problem raises (exit 3), reported as JSON by `main`
+            data["endpoints"] = probe_endpoints(plan)  # a problem raises (exit 3), reported as JSON by `main`
         emit(data)
         return EXIT_BAD_INPUT if violations else EXIT_OK
     if violations:
@@ -166,7 +166,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     console.print(f"through batch APIs (`build --batch`): about ${result.batch_usd:.4f}")
     if args.probe:
         console.print("endpoints:")
-        for line in probe(plan) or ["none: every step runs on the built-in engine"]:
+        for line in probe_endpoints(plan) or ["none: every step runs on the built-in engine"]:
             console.print(f"  {line}")
     return EXIT_OK
 

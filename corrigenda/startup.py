@@ -1,10 +1,13 @@
-"""What the `corrigenda` command needs before its slow imports (openai, pydantic: about two seconds) begin."""
+"""What the `corrigenda` command needs before its slow imports (pydantic, rich; openai where a model is called)."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import sys
+import threading
+from types import ModuleType
 
 _held = False  # whether Ctrl-C is being held during the imports (only in the command's own process)
 _pressed = False  # whether it was pressed meanwhile
@@ -39,6 +42,32 @@ def imports_done() -> None:
     if _pressed:
         print("interrupted while starting: nothing was read or requested", file=sys.stderr)
         raise SystemExit(130)
+
+
+def import_held(module: str) -> ModuleType:
+    """Import a slow module where it is first needed (the openai client: about a second), so that commands which
+    call no model never pay for it. As at start-up, a Ctrl-C meanwhile is raised once the import is done, never
+    inside it."""
+    if module in sys.modules:
+        return sys.modules[module]
+    if threading.current_thread() is not threading.main_thread():
+        return importlib.import_module(module)
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:  # held already, ignored, or not ours
+        return importlib.import_module(module)
+    pressed = False
+
+    def note(_number: int, _frame: object) -> None:
+        nonlocal pressed
+        pressed = True
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        loaded = importlib.import_module(module)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if pressed:
+        raise KeyboardInterrupt
+    return loaded
 
 
 hold_ctrl_c_during_imports()

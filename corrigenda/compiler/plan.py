@@ -46,6 +46,11 @@ class Plan(BaseModel):
     def model(self, step: StepSpec) -> ModelSpec:
         return self.spec.models[step.model]
 
+    @property
+    def calls_endpoints(self) -> bool:
+        """Whether any step runs on an HTTP model (the built-in engine needs no endpoint, no probe, no client)."""
+        return any(self.model(step).engine == "openai" for step in self.spec.steps)
+
     def fingerprint_material(self) -> dict[str, Any]:
         spec = self.spec
         used = {step.model for step in spec.steps}

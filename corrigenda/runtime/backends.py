@@ -6,7 +6,7 @@ from typing import Any
 
 from corrigenda.compiler.plan import Plan
 from corrigenda.heuristic.backend import HeuristicBackend
-from corrigenda.runtime.openai_backend import OpenAIBackend
+from corrigenda.startup import import_held
 
 
 def backend_for(plan: Plan, name: str) -> Any:
@@ -15,4 +15,5 @@ def backend_for(plan: Plan, name: str) -> Any:
     model = plan.spec.models[name]
     if model.engine == "heuristic":
         return HeuristicBackend(model.model)
-    return OpenAIBackend(name, model, plan.endpoints[name] or "")
+    openai_backend = import_held("corrigenda.runtime.openai_backend")  # not for a build on the built-in engine
+    return openai_backend.OpenAIBackend(name, model, plan.endpoints[name] or "")
