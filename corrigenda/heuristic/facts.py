@@ -21,6 +21,7 @@ from corrigenda.heuristic.furniture import furniture_phrases, has_furniture
 from corrigenda.heuristic.names import TITLES, NameKinds
 from corrigenda.heuristic.notation import (
     dated,
+    fixed_by_convention,
     in_a_series,
     in_other_notation,
     is_computing_figure,
@@ -238,7 +239,7 @@ def facts_in(sentence: str) -> list[Fact]:
             continue
         if any(
             rule(sentence, match.start(), match.end())
-            for rule in (in_other_notation, in_a_series, is_version_or_section)
+            for rule in (in_other_notation, in_a_series, is_version_or_section, fixed_by_convention)
         ):
             continue  # "111 (in binary)", "0 means ..., 1 means ...", "GnuPG 2.x": not a count to ask about
         if one_before_a_singular(sentence, match.start(), match.end()):

@@ -21,6 +21,7 @@ DATING_BEFORE = re.compile(
 NOTATION_NEAR = re.compile(r"\b(?:binary|octal|hexadecimal|hex)\b", re.IGNORECASE)
 RADIX_BEFORE = re.compile(r"\bbase\s*$", re.IGNORECASE)  # "then base 10 is used": a radix, not a count
 BINARY_LOOKING = re.compile(r"^1[01]{2,}$")
+PLURAL_NEXT = re.compile(r"\s+[a-z]{2,}s\b")
 OCTAL_LOOKING = re.compile(r"^0[1-7][0-7]{2}$")  # 0644, not a zero-padded 0002
 # After "1": a word that is no noun, so "1 if", "1 means", "1 or more" can take another value.
 NOT_A_NOUN = frozenset(
@@ -43,8 +44,8 @@ def dated(before: str) -> bool:
 def in_other_notation(sentence: str, start: int, end: int) -> bool:
     """A binary, octal or hexadecimal value: not a counted quantity, so a decimal mistake for it is nonsense."""
     value = sentence[start:end]
-    if BINARY_LOOKING.match(value) and not re.match(r"^10*$", value):
-        return True  # 111, 101, 1011: a bit pattern (100 and 1000 stay decimal)
+    if BINARY_LOOKING.match(value) and not re.match(r"^10*$", value) and not PLURAL_NEXT.match(sentence, end):
+        return True  # 111, 101, 1011: a bit pattern (100 and 1000 stay decimal, "101 crates" is a count)
     if OCTAL_LOOKING.match(value):
         return True  # 0755, 0644: a mode
     if value in ("0", "1") and re.search(r"\bbits?\b(?:\s+\w+){0,3}\s*$", sentence[:start]):
@@ -66,6 +67,23 @@ def is_version_or_section(sentence: str, start: int, end: int) -> bool:
     if VERSION_BEFORE.search(before) or VERSION_AFTER.match(sentence, end):
         return True
     return "." in sentence[start:end] and bool(NAMED_BEFORE.search(before))
+
+
+# The other branch of a two-way value: "returns 0 if all went well, 1 otherwise" fixes the blank by convention.
+OTHER_BRANCH = re.compile(r"(?<![\w.,])\d+\s+(?:otherwise|else|on\s+(?:failure|error|success))\b", re.IGNORECASE)
+# A flag set in code: "If ‘small’ is 1", "defines ‘ENABLE_NLS’ to 1", "set USE_NLS to 0": any nonzero value is
+# true, so another number is no mistake.
+FLAG_BEFORE = re.compile(
+    r"(?:[’'\"`]|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+)\s+(?:(?:is|was|be)\s+(?:set\s+)?(?:to\s+)?|to\s+|=\s*|equals?\s+)$"
+)
+
+
+def fixed_by_convention(sentence: str, start: int, end: int) -> bool:
+    """A status code beside its other branch ("0 if ..., 1 otherwise") or a flag's 0 or 1: the convention answers."""
+    others = [m for m in OTHER_BRANCH.finditer(sentence) if not (m.start() <= start < m.end())]
+    if others or (OTHER_BRANCH.match(sentence, start) and re.search(r"(?<![\w.,])\d+\s+if\b", sentence[:start])):
+        return True
+    return sentence[start:end] in ("0", "1") and bool(FLAG_BEFORE.search(sentence[:start]))
 
 
 def one_before_a_singular(sentence: str, start: int, end: int) -> bool:
