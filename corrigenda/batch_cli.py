@@ -19,7 +19,7 @@ from corrigenda.build import Build, BuildOptions
 from corrigenda.compiler.compile import compile_spec
 from corrigenda.errors import EXIT_OK, EndpointError, InputError, OutputError, UsageError
 from corrigenda.runtime.batch_files import read_result_line
-from corrigenda.runtime.batch_store import TERMINAL, BatchRow, BatchStore
+from corrigenda.runtime.batch_store import SUBMITTING, TERMINAL, BatchRow, BatchStore
 from corrigenda.runtime.cache import CallCache
 from corrigenda.startup import import_held
 
@@ -49,7 +49,7 @@ async def _refresh(store: BatchStore, plan: Any) -> dict[str, str]:
 
     stale: dict[str, str] = {}
     for row in store.batches(live_only=True):
-        if row.status in TERMINAL:
+        if row.status in TERMINAL or row.status == SUBMITTING:  # the next build finds or resends a submitting one
             continue
         model = plan.spec.models.get(row.model)
         client = batch_client(row.endpoint, model.api_key_env if model else None).with_options(
@@ -97,7 +97,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     cache, plan = _cache(args.spec)
     try:
         store = BatchStore(cache.db)
-        live = [row for row in store.batches(live_only=True) if row.status not in TERMINAL]
+        live = [row for row in store.batches(live_only=True) if row.status not in TERMINAL | {SUBMITTING}]
 
         failures: list[str] = []
 

@@ -94,6 +94,8 @@ class FakeOpenAI:
     expired_share: float = 0.5  # of an expired or cancelled batch's requests, the share answered before it ended
     batch_lines: list[dict[str, Any]] = field(default_factory=list)  # every request line of every batch created
     batch_api: bool = True  # False: /v1/files answers 404, as a server with chat completions only (vLLM serve) does
+    create_reply_delay_s: float = 0.0  # between creating a batch and saying so
+    refuse_create: bool = False  # POST /v1/batches answers 503 and creates nothing
     _lock: Any = field(default_factory=threading.RLock)  # re-entered: a batch ending answers its requests
 
     @property
@@ -230,6 +232,8 @@ class FakeOpenAI:
         body = await request.json()
         if body.get("input_file_id") not in self.files:
             return web.json_response({"error": {"message": "input file not found"}}, status=400)
+        if self.refuse_create:
+            return web.json_response({"error": {"message": "injected: try again later"}}, status=503)
         with self._lock:
             number = len(self.batches) + 1
             batch_id = f"batch-{number}"
@@ -249,7 +253,9 @@ class FakeOpenAI:
                 "states": list(self.batch_plan(number))[1:],
                 "lines": lines,
             }
-            return web.json_response(self.batches[batch_id]["object"])
+            answer = self.batches[batch_id]["object"]
+        await asyncio.sleep(self.create_reply_delay_s)  # created, not yet heard of: a client killed now never knows
+        return web.json_response(answer)
 
     async def _retrieve_batch(self, request: web.Request) -> web.StreamResponse:
         """Each look moves the batch one state on, the way a real one moves while nobody looks."""
@@ -272,7 +278,7 @@ class FakeOpenAI:
             return web.json_response(batch["object"])
 
     async def _list_batches(self, request: web.Request) -> web.StreamResponse:
-        data = [batch["object"] for batch in self.batches.values()]
+        data = [batch["object"] for batch in reversed(self.batches.values())]  # newest first, as OpenAI lists them
         return web.json_response({"object": "list", "data": data, "has_more": False})
 
     def _enter(self, batch: dict[str, Any], state: str) -> None:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from conftest import REPO, llm_spec
@@ -125,10 +126,8 @@ def test_a_batch_that_keeps_failing_fails_its_calls_by_default(project, fake_ser
     assert "no result after 1 batches" in failed and "injected failure" in failed
 
 
-def test_sigkill_while_polling_then_rerun_creates_no_second_batch(project, fake_server):
-    fake_server.batch_plan = lambda n: ["validating"] + ["in_progress"] * 40 + ["finalizing", "completed"]
-    spec = _spec(project, fake_server.base_url, batch=True)
-    spec.write_text(spec.read_text().replace("batch_poll_max_s: 0.05", "batch_poll_max_s: 0.02"), encoding="utf-8")
+def _kill_when(spec: Path, created: Callable[[], bool]) -> None:
+    """`corrigenda build` in a child process, killed with SIGKILL the moment `created()` holds."""
     process = subprocess.Popen(
         [sys.executable, "-m", "corrigenda", "build", str(spec)],
         env={**os.environ, "PYTHONPATH": str(REPO)},
@@ -136,19 +135,48 @@ def test_sigkill_while_polling_then_rerun_creates_no_second_batch(project, fake_
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        batch = fake_server.batches.get("batch-1")
-        if batch and batch["object"]["status"] == "in_progress":
-            break
-        time.sleep(0.01)
+    while not created() and time.monotonic() < deadline:
+        time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
     process.wait()
+
+
+def test_sigkill_while_polling_then_rerun_creates_no_second_batch(project, fake_server):
+    fake_server.batch_plan = lambda n: ["validating"] + ["in_progress"] * 40 + ["finalizing", "completed"]
+    spec = _spec(project, fake_server.base_url, batch=True)
+    spec.write_text(spec.read_text().replace("batch_poll_max_s: 0.05", "batch_poll_max_s: 0.02"), encoding="utf-8")
+    _kill_when(spec, lambda: fake_server.batches.get("batch-1", {}).get("object", {}).get("status") == "in_progress")
     assert list(fake_server.batches) == ["batch-1"]
     assert main(["build", str(spec)]) == 0
     # the rerun polled batch-1 to its end; only the next step (generate) needed a batch of its own
     assert list(fake_server.batches) == ["batch-1", "batch-2"]
     ids = [line["custom_id"] for line in fake_server.batch_lines]
     assert len(ids) == len(set(ids)) == 2 * CHUNKS  # no call was sent twice
+
+
+def test_a_kill_between_the_provider_creating_a_batch_and_its_reply_sends_nothing_twice(project, fake_server, capsys):
+    """The provider has the batch, the killed run never heard its id: the rerun finds it by its input file."""
+    fake_server.create_reply_delay_s = 5.0
+    spec = _spec(project, fake_server.base_url, batch=True)
+    _kill_when(spec, lambda: "batch-1" in fake_server.batches)
+    fake_server.create_reply_delay_s = 0.0
+    assert main(["build", str(spec)]) == 0
+    assert "batch batch-1: 7 small calls found at the provider" in capsys.readouterr().err
+    assert list(fake_server.batches) == ["batch-1", "batch-2"]  # the filter's, found again; then generate's
+    ids = [line["custom_id"] for line in fake_server.batch_lines]
+    assert len(ids) == len(set(ids)) == 2 * CHUNKS  # no call was sent twice
+
+
+def test_a_batch_the_provider_never_created_is_sent_once_on_the_rerun(project, fake_server, capsys):
+    fake_server.refuse_create = True  # uploaded, recorded as submitting, then the create failed
+    spec = _spec(project, fake_server.base_url, batch=True)
+    assert main(["build", str(spec)]) == 3
+    assert not fake_server.batches
+    fake_server.refuse_create = False
+    assert main(["build", str(spec)]) == 0
+    assert "no batch was created for request file file-1: its 7 small calls are sent again" in capsys.readouterr().err
+    ids = [line["custom_id"] for line in fake_server.batch_lines]
+    assert len(ids) == len(set(ids)) == 2 * CHUNKS
 
 
 def _spent(cache_file: Path) -> float:

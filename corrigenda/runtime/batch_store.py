@@ -48,6 +48,10 @@ BATCH_SCHEMA = (
 
 # States after which a batch changes no more (OpenAI's names; vLLM and others use the same).
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
+# Ours: the calls are recorded under `pending:FILE_ID` before the batch is created, so a process killed between the
+# provider creating it and this database hearing of it finds the batch again (by its input file) instead of paying
+# for the same calls twice.
+SUBMITTING = "submitting"
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,29 @@ class BatchStore:
                 "UPDATE batch_calls SET batch_id = ?, submissions = submissions + 1, error = NULL WHERE key = ?",
                 ((row.id, key) for key in keys),
             )
+
+    def rename_batch(self, provisional: str, batch_id: str, status: str) -> None:
+        """The provider created the batch recorded as `provisional`: from now on it goes by the provider's id."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute(
+                "UPDATE batches SET id = ?, status = ?, updated = ? WHERE id = ?",
+                (batch_id, status, time.time(), provisional),
+            )
+            self.db.execute("UPDATE batch_calls SET batch_id = ? WHERE batch_id = ?", (batch_id, provisional))
+
+    def forget_batch(self, provisional: str) -> None:
+        """A batch that was never created: its calls go back to be sent, as if never submitted."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM batches WHERE id = ?", (provisional,))
+            self.db.execute(
+                "UPDATE batch_calls SET batch_id = NULL, submissions = MAX(submissions - 1, 0) WHERE batch_id = ?",
+                (provisional,),
+            )
+
+    def recorded_at(self, batch_id: str) -> float:
+        return self.db.execute("SELECT created FROM batches WHERE id = ?", (batch_id,)).fetchone()[0]
 
     def update(self, batch_id: str, status: str, output: str | None, error: str | None, done: int, failed: int) -> None:
         self.db.execute(

@@ -24,13 +24,14 @@ import openai
 
 from corrigenda.errors import EndpointDown, EndpointError, Interrupted
 from corrigenda.runtime.batch_files import RequestFile, Result, read_results, request_line, write_request_files
-from corrigenda.runtime.batch_store import TERMINAL, BatchRow, BatchStore
+from corrigenda.runtime.batch_store import SUBMITTING, TERMINAL, BatchRow, BatchStore
 from corrigenda.runtime.budget import Budget
 from corrigenda.runtime.cache import CallCache
 from corrigenda.runtime.openai_backend import NO_KEY, completion_from
 from corrigenda.runtime.request import Request
 
 Note = Callable[[str], None]
+LIST_SLACK_S = 300.0  # clocks differ: a created batch is looked for among those up to this much older than its record
 
 
 class BatchesInterrupted(Interrupted):
@@ -164,17 +165,53 @@ class Batcher:
         url = "/v1/completions" if caller.model.mode == "completion" else "/v1/chat/completions"
         with open(request_file.path, "rb") as handle, provider_errors(caller, "uploading a batch request file"):
             uploaded = await client.files.create(file=(request_file.path.name, handle), purpose="batch")
-        with provider_errors(caller, "creating a batch"):
-            batch = await client.batches.create(input_file_id=uploaded.id, endpoint=url, completion_window="24h")
         endpoint = caller.backend.endpoint
         size = request_file.requests
-        row = BatchRow(batch.id, caller.name, endpoint, uploaded.id, None, None, batch.status, size, 0, 0, False)
-        self.store.record_batch(row, request_file.custom_ids())
+        pending = BatchRow(
+            f"pending:{uploaded.id}", caller.name, endpoint, uploaded.id, None, None, SUBMITTING, size, 0, 0, False
+        )
+        self.store.record_batch(pending, request_file.custom_ids())  # before the create: see SUBMITTING
+        with provider_errors(caller, "creating a batch"):
+            batch = await client.batches.create(input_file_id=uploaded.id, endpoint=url, completion_window="24h")
+        self.store.rename_batch(pending.id, batch.id, batch.status)
         self.note(f"batch {batch.id}: {size} {caller.name} calls submitted")
         return batch.id
 
+    async def _resolve_submitting(self, caller: Any) -> None:
+        """Batches a stopped run was creating: found among the provider's batches by their input file, or, when
+        the provider has none, their calls sent again."""
+        pending = {
+            row.input_file: row for row in self.store.batches(caller.name, live_only=True) if row.status == SUBMITTING
+        }
+        if not pending:
+            return
+        since = min(self.store.recorded_at(row.id) for row in pending.values()) - LIST_SLACK_S
+        unlisted = ""  # why the provider's batches could not be listed
+        try:
+            async for batch in self._client(caller).batches.list(limit=100):  # newest first
+                row = pending.pop(batch.input_file_id, None)
+                if row is not None:
+                    self.store.rename_batch(row.id, batch.id, batch.status)
+                    self.note(f"batch {batch.id}: {row.requests} {caller.name} calls found at the provider")
+                if not pending or (batch.created_at or 0) < since:
+                    break
+        except openai.APIError as exc:
+            unlisted = type(exc).__name__
+        for row in pending.values():
+            self.store.forget_batch(row.id)
+            calls = f"{row.requests} {caller.name} calls"
+            if unlisted:
+                self.note(
+                    f"whether a batch was created for request file {row.input_file} before the last run stopped is "
+                    f"unknown (listing the provider's batches failed: {unlisted}): its {calls} are sent again; if the "
+                    f"provider shows a batch for input file {row.input_file}, cancel it"
+                )
+            else:
+                self.note(f"no batch was created for request file {row.input_file}: its {calls} are sent again")
+
     async def finish_live(self, caller: Any) -> int:
         """Every unfinished batch of this model polled to its end and read into the cache; how many there were."""
+        await self._resolve_submitting(caller)
         live = self.store.batches(caller.name, live_only=True)
         await asyncio.gather(*(self._wait(caller, row) for row in live))
         return len(live)
