@@ -216,7 +216,12 @@ def cmd_import(args: argparse.Namespace) -> int:
                 )
     finally:
         cache.close()
-    print(f"{stored} results stored in the cache, {errors} errors, {unknown} ids this cache never exported")
+    from corrigenda.cli import plural
+
+    print(
+        f"{plural(stored, 'result')} stored in the cache, {plural(errors, 'error')}, "
+        f"{plural(unknown, 'id')} this cache never exported"
+    )
     if unreadable:
         print(f"{unreadable} lines of {path} are not batch results and were skipped", file=sys.stderr)
     print("now `corrigenda build SPEC --offline` (or a later export) goes on from them")

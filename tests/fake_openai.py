@@ -23,6 +23,7 @@ from aiohttp import web
 class Reply:
     content: str = ""
     reasoning_content: str | None = None
+    content_parts: Any = None  # sent as the message's content instead of `content`: a list of parts, or any shape
     finish_reason: str = "stop"
     status: int = 200
     retry_after: float | None = None
@@ -170,7 +171,8 @@ class FakeOpenAI:
             "model": body.get("model", "fake"),
         }
         if chat:
-            message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+            content = reply.content if reply.content_parts is None else reply.content_parts
+            message: dict[str, Any] = {"role": "assistant", "content": content}
             if reply.reasoning_content is not None:
                 message["reasoning_content"] = reply.reasoning_content
             payload |= {

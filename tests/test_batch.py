@@ -343,7 +343,7 @@ def test_export_for_vllm_run_batch_then_import_then_an_offline_build(project, fa
         assert {line["body"]["model"] for line in lines} == {"small-model" if step == "filter" else "large-model"}
         _run_batch_file(requests, results)
         assert main(["batch", "import", str(results), "--spec", str(spec)]) == 0
-        assert f"{CHUNKS} results stored in the cache, 0 errors, 1 ids this cache never exported" in (
+        assert f"{CHUNKS} results stored in the cache, 0 errors, 1 id this cache never exported" in (
             capsys.readouterr().out
         )
     assert main(["build", str(spec), "--offline"]) == 0
@@ -373,11 +373,16 @@ def test_a_wrong_file_or_cap_is_refused_with_a_hint_and_junk_lines_are_counted(p
     requests, results = tmp_path / "requests.jsonl", tmp_path / "results.jsonl"
     assert main(["batch", "export", str(spec), "--step", "filter", "-o", str(requests)]) == 0
     _run_batch_file(requests, results)
-    results.write_text("Traceback (most recent call last):\n" + results.read_text() + "{not json\n", encoding="utf-8")
+    rows = results.read_text().splitlines()
+    odd = json.loads(rows[0])
+    odd["response"]["body"]["choices"][0]["message"]["content"] = {"unexpected": 42}  # no server sends this shape
+    rows[0] = json.dumps(odd)
+    results.write_text("Traceback (most recent call last):\n" + "\n".join(rows) + "\n{not json\n", encoding="utf-8")
     capsys.readouterr()
     assert main(["batch", "import", str(results), "--spec", str(spec)]) == 0
     out, err = capsys.readouterr()
-    assert f"{CHUNKS} results stored in the cache" in out and "2 lines of" in err and "were skipped" in err
+    assert f"{CHUNKS - 1} results stored in the cache, 1 error," in out
+    assert "2 lines of" in err and "were skipped" in err
 
     assert main(["build", str(spec), "--max-usd", "-1"]) == 2
     assert "--max-usd: must be above 0" in capsys.readouterr().err

@@ -204,6 +204,31 @@ def test_reasoning_models_think_blocks_and_fields_are_separated(project, fake_se
     assert "(estimated)" in (out / "README.md").read_text()
 
 
+def test_content_sent_as_parts_is_read_with_its_thinking_apart(project, fake_server):
+    """Some servers (Mistral's reasoning models) send a message's content as a list of typed parts."""
+    _corpus(project.root)
+
+    def responder(body, n):
+        reply = default_reply(body, n)
+        thinking = {"type": "thinking", "thinking": [{"type": "text", "text": "A decoy. Inside the thinking"}]}
+        return Reply(content_parts=[thinking, {"type": "text", "text": reply.content}])
+
+    fake_server.responder = responder
+    assert _build(project(llm_spec(fake_server.base_url))) == 0
+    out = project.root / "out"
+    assert "decoy" not in (out / "axolotl_correction_conversations.json").read_text()
+    debug = read_debug(out / "debug_outputs")[record_id("generate", "docs/railroad.txt#0")]
+    assert "decoy" in debug["attempts"][0]["reasoning"]
+
+
+def test_content_of_no_documented_shape_fails_its_items_by_name_not_the_build(project, fake_server, capsys):
+    _corpus(project.root)
+    fake_server.responder = lambda body, n: Reply(content_parts={"unexpected": 42})
+    assert _build(project(llm_spec(fake_server.base_url, max_attempts="2"))) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "response content is not text: {'unexpected': 42}" in err
+
+
 def test_malformed_answers_are_retried_with_fresh_samples(project, fake_server):
     _corpus(project.root)
     fake_server.responder, seen = first_answer_then_good(Reply("<initial_question>only one tag</initial_question>"))

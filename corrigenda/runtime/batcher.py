@@ -28,7 +28,7 @@ from corrigenda.runtime.batch_store import SUBMITTING, TERMINAL, BatchRow, Batch
 from corrigenda.runtime.budget import Budget
 from corrigenda.runtime.cache import CallCache
 from corrigenda.runtime.openai_backend import NO_KEY, completion_from
-from corrigenda.runtime.request import Request
+from corrigenda.runtime.request import Request, TransientError
 
 Note = Callable[[str], None]
 LIST_SLACK_S = 300.0  # clocks differ: a created batch is looked for among those up to this much older than its record
@@ -85,7 +85,11 @@ def store_result(cache: CallCache, store: BatchStore, result: Result) -> tuple[i
         store.call_error(result.key, result.error or "no response")
         return None
     messages = (json.loads(line).get("body") or {}).get("messages") or []
-    completion = completion_from(result.body, messages)
+    try:
+        completion = completion_from(result.body, messages)
+    except TransientError as exc:  # a result line of a shape no server documents: that call has no answer
+        store.call_error(result.key, exc.reason)
+        return None
     cache.put(result.key, step, item, model, {"completion": completion.to_record(), "attempts": 1, "batch": True})
     return completion.input_tokens, completion.output_tokens
 

@@ -226,16 +226,42 @@ class OpenAIBackend:
 
 
 def completion_from(data: dict[str, Any], messages: list[dict[str, str]]) -> Completion:
-    """A chat or text completion response as a Completion, whether it came online or from a batch result file."""
+    """A chat or text completion response as a Completion, whether it came online or from a batch result file. A
+    shape no server documents is a TransientError (asked again, then the item fails with it), never a crash."""
     choice = data["choices"][0]
+    if not isinstance(choice, dict):
+        raise TransientError(f"response choice is not an object: {str(choice)[:200]}")
     if "message" in choice:
         message = choice.get("message") or {}
+        if not isinstance(message, dict):
+            raise TransientError(f"response message is not an object: {str(message)[:200]}")
+        content, thought = _message_text(message.get("content"))
         reasoning = message.get("reasoning_content") or message.get("reasoning")
-        content = message.get("content") or ""
-        reasoning = reasoning if isinstance(reasoning, str) else None
+        reasoning = reasoning if isinstance(reasoning, str) else thought
     else:
-        content, reasoning = choice.get("text") or "", None
+        content, reasoning = _message_text(choice.get("text"))
     return _completion(data.get("usage"), content, reasoning, choice.get("finish_reason"), messages)
+
+
+def _message_text(content: Any) -> tuple[str, str | None]:
+    """A message's content as (text, thinking): a string, or a list of parts as some servers send it (Mistral's
+    reasoning models put `thinking` parts beside `text` parts)."""
+    if content is None or isinstance(content, str):
+        return content or "", None
+    if not isinstance(content, list):
+        raise TransientError(f"response content is not text: {str(content)[:200]}")
+    text, thinking = [], []
+    for part in content:
+        if isinstance(part, str):
+            text.append(part)
+        elif isinstance(part, dict) and part.get("type") in ("thinking", "reasoning"):
+            inner = part.get(part["type"], part.get("text"))
+            thinking.append(inner if isinstance(inner, str) else _message_text(inner)[0])
+        elif isinstance(part, dict) and isinstance(part.get("text"), str):
+            text.append(part["text"])
+        else:
+            raise TransientError(f"response content part is not text: {str(part)[:200]}")
+    return "".join(text), "".join(thinking) or None
 
 
 def _completion(
