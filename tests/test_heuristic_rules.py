@@ -482,8 +482,12 @@ def test_a_count_the_grammar_or_the_sentence_gives_away_is_not_asked():
         "Basic and extended regular expressions are two variations on the syntax of the specified pattern.",
         "Two regular expressions may be concatenated; the result matches strings made of two matching substrings.",
         'The minimum ovlog is 0, and the maximum is 9. 1 means "no overlap", hence completely independent jobs.',
+        "The cipher works on a 64 bit (8 octets) block size and keeps its state between the calls.",
+        "The hash has four popular variants (the testing S-box and the S-box defined by CryptoPro) in use.",
     ):
         assert candidates(text, FactPool.from_texts([text])) == [], text
     # The same counts stand alone, where nothing gives them away.
     assert _wrong_values("Each of these two approaches has different advantages for the user.")
     assert _wrong_values("The program will exit with status 1 if the file cannot be read.")
+    assert _wrong_values("The cipher works on a 64 bit block size and keeps its state between the calls.")
+    assert _wrong_values("The hash has four popular variants in use (see the appendix) across the world.")

@@ -52,6 +52,14 @@ PAIR_THEN_COUNT = re.compile(r"^\W*\w+ and \w+\b[^,;:]*\b(?:are|were)\s+$", re.I
 LIST_THEN_THESE = re.compile(r"(?:\band\b|\w,\w).*\b(?:these|those|both)\s*$", re.IGNORECASE)
 
 
+# The same amount in other units beside it: "a 64 bit (8 octets) block", "a 64 bit (____ octets) block".
+EQUIVALENT_AFTER = re.compile(r"^\s*[\w-]+\s*\(\s*(?:=\s*|i\.e\.,?\s*)?\d[\d,.]*\s*[A-Za-z-]+\s*\)")
+EQUIVALENT_BEFORE = re.compile(r"\d[\d,.]*\s*[A-Za-z-]+\s*\(\s*(?:=\s*|i\.e\.,?\s*)?$")
+# The counted things listed in a parenthesis right after: "____ popular variants (the testing S-box ... and the S-box
+# defined by CryptoPro)".
+LISTED_IN_PARENTHESES = re.compile(r"^(?:\s+[\w-]+){1,4}\s*\([^()]*(?:\band\b|,)[^()]*\)")
+
+
 def count_value(text: str) -> int | None:
     """2 for "two", "Two" or "2"; None for anything that is not a count from one to twelve."""
     word = text.strip().lower()
@@ -67,10 +75,14 @@ def implausible_count(sentence: str, fact: Fact, wrong: str) -> bool:
     whole = KNOWN_CONVERSIONS.get((fact.value, unit.group(1) if unit else ""))
     if whole and re.search(rf"\b{whole}\b", sentence[: fact.start], re.IGNORECASE):
         return True
+    after = sentence[fact.end :]
+    if fact.kind == "number" and (EQUIVALENT_AFTER.match(after) or EQUIVALENT_BEFORE.search(sentence[: fact.start])):
+        return True  # "a 64 bit (8 octets) block": the other unit gives the amount away
     value, wrong_value = count_value(fact.value), count_value(wrong)
     if fact.kind != "number" or value is None:
         return False
-    after = sentence[fact.end :]
+    if LISTED_IN_PARENTHESES.match(after):
+        return True  # "four popular variants (the testing S-box ... and the S-box defined by CryptoPro)"
     if KNOWN_COUNTS.intersection(re.findall(r"[a-z]+", after.lower())[:2]):
         return True
     if ARITHMETIC.search(sentence):
