@@ -484,6 +484,7 @@ def test_a_count_the_grammar_or_the_sentence_gives_away_is_not_asked():
         'The minimum ovlog is 0, and the maximum is 9. 1 means "no overlap", hence completely independent jobs.',
         "The cipher works on a 64 bit (8 octets) block size and keeps its state between the calls.",
         "The hash has four popular variants (the testing S-box and the S-box defined by CryptoPro) in use.",
+        "A range expression consists of two characters separated by a hyphen, and it matches any single character.",
     ):
         assert candidates(text, FactPool.from_texts([text])) == [], text
     # The same counts stand alone, where nothing gives them away.
@@ -491,3 +492,4 @@ def test_a_count_the_grammar_or_the_sentence_gives_away_is_not_asked():
     assert _wrong_values("The program will exit with status 1 if the file cannot be read.")
     assert _wrong_values("The cipher works on a 64 bit block size and keeps its state between the calls.")
     assert _wrong_values("The hash has four popular variants in use (see the appendix) across the world.")
+    assert _wrong_values("A range expression consists of three characters separated by commas in the file.")

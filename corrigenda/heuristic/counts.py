@@ -89,6 +89,8 @@ def implausible_count(sentence: str, fact: Fact, wrong: str) -> bool:
         return True  # "Thirty times ____ makes ninety": the sum gives it away
     if ":" in after or "•" in after or re.search(r";[^;]*\band\b", after):
         return True  # the enumeration follows ("two exceptions to this; '-daystart' and '-follow'")
+    if value == 2 and re.match(r"\s+[\w-]+\s+(?:separated|joined|linked)\s+by\s+an?\b", after, re.IGNORECASE):
+        return True  # "____ characters separated by a hyphen": one separator between two
     if value == 2 and re.search(r"\bboth\b", sentence, re.IGNORECASE):
         return True  # "when both the 'p' and 'e' options are given, the ordering of the ____"
     if TOTAL_THEN_PARTS.search(sentence[: fact.start]):
