@@ -104,8 +104,13 @@ class IngestionReport:
 
     def no_valid_records(self, source: str) -> None:
         """A JSONL file that gave no document: skipped, with its lines' one reason when they share one."""
-        reasons = [reason for file, reason in self.bad_line_groups() if file == source]
-        why = "no valid records" + (f", every line: {reasons[0]}" if len(reasons) == 1 else "")
+        reasons = set()
+        for entry in reversed(self.bad_lines):  # the file was just read: its bad lines are the last ones
+            match = _BAD_LINE.match(entry)
+            if match is None or match.group(1) != source:
+                break
+            reasons.add(match.group(3))
+        why = "no valid records" + (f", every line: {reasons.pop()}" if len(reasons) == 1 else "")
         self.skipped.append({"file": source, "reason": why})
 
     def count_cleaning(self, source: str, changes: dict[str, int]) -> None:
