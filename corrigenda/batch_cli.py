@@ -19,7 +19,7 @@ from corrigenda.build import Build, BuildOptions
 from corrigenda.compiler.compile import compile_spec
 from corrigenda.errors import EXIT_OK, EndpointError, InputError, OutputError, UsageError
 from corrigenda.runtime.batch_files import read_result_line
-from corrigenda.runtime.batch_store import SUBMITTING, TERMINAL, BatchRow, BatchStore
+from corrigenda.runtime.batch_store import BatchRow, BatchStore
 from corrigenda.runtime.cache import CallCache
 from corrigenda.startup import import_held
 
@@ -49,7 +49,7 @@ async def _refresh(store: BatchStore, plan: Any) -> dict[str, str]:
 
     stale: dict[str, str] = {}
     for row in store.batches(live_only=True):
-        if row.status in TERMINAL or row.status == SUBMITTING:  # the next build finds or resends a submitting one
+        if not row.running:
             continue
         model = plan.spec.models.get(row.model)
         client = batch_client(row.endpoint, model.api_key_env if model else None).with_options(
@@ -89,15 +89,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    import_held("corrigenda.runtime.batcher")
-    import openai
-
-    from corrigenda.runtime.batcher import batch_client
+    batch_client = import_held("corrigenda.runtime.batcher").batch_client
+    openai = import_held("openai")  # loaded with the batcher
 
     cache, plan = _cache(args.spec)
     try:
         store = BatchStore(cache.db)
-        live = [row for row in store.batches(live_only=True) if row.status not in TERMINAL | {SUBMITTING}]
+        live = [row for row in store.batches(live_only=True) if row.running]
 
         failures: list[str] = []
 

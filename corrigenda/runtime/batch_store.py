@@ -73,6 +73,12 @@ class BatchRow:
         """Still to be polled, or finished but its results not yet read into the cache."""
         return not self.ingested
 
+    @property
+    def running(self) -> bool:
+        """At the provider under a known id and not finished: one to ask about or cancel (a submitting one is
+        found or sent again by the next build)."""
+        return self.status not in TERMINAL and self.status != SUBMITTING
+
 
 class BatchStore:
     def __init__(self, db: sqlite3.Connection):
